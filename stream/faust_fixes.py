@@ -1,0 +1,67 @@
+"""A fix to faust-streaming's table recovery that otherwise loses records.
+
+After a rebalance, ``Recovery.on_recovery_completed`` (faust-streaming
+0.15.3) resumes the stream partitions and only then seeks them to their
+committed offsets. Records the fetcher returns in between are handed to
+the agents from the old fetch position and then the seek rewinds or skips
+past them; in practice a kill-and-restart or a takeover left windows of
+offsets never processed, with the committed offset stuck behind the gap.
+
+``SeekingRecovery`` seeks first and resumes after, so the first record a
+stream sees after recovery is the one after its committed offset.
+``TableManager`` is passed to ``faust.App(TableManager=...)`` to use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from faust.tables.manager import TableManager as _FaustTableManager
+from faust.tables.recovery import Recovery
+
+__all__ = ["SeekingRecovery", "TableManager"]
+
+
+class SeekingRecovery(Recovery):
+    async def on_recovery_completed(self, generation_id: int = 0) -> None:
+        consumer = self.app.consumer
+        self.log.info("Restore complete!")
+        await self.app.on_rebalance_complete.send()
+        self._set_recovery_ended()
+        callbacks = [
+            asyncio.ensure_future(
+                table.on_recovery_completed(self.actives_for_table[table], self.standbys_for_table[table])
+            )
+            for table in self.tables.values()
+        ]
+        if callbacks:
+            await asyncio.wait(callbacks)
+        assignment = consumer.assignment()
+        if self.app.consumer_generation_id != generation_id:
+            self.log.warning("Recovery rebalancing again app id %s param %s",
+                             self.app.consumer_generation_id, generation_id)
+            return
+        if assignment:
+            # The fix: position every stream partition at its committed
+            # offset *before* the fetcher may hand out records from it.
+            self.log.info("Seek stream partitions to committed offsets.")
+            await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
+        consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
+        self.completed.set()
+        self.app.flow_control.resume()
+        consumer.resume_flow()
+        await cast(Any, self.app)._fetcher.maybe_start()
+        self.tables.on_actives_ready()
+        if not self.app.assignor.assigned_standbys():
+            self.tables.on_standbys_ready()
+        self.app.on_rebalance_end()
+        self.log.info("Worker ready")
+
+
+class TableManager(_FaustTableManager):
+    @property
+    def recovery(self) -> Recovery:  # type: ignore[override]
+        if self._recovery is None:
+            self._recovery = SeekingRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery

@@ -1,0 +1,178 @@
+"""What a worker holds besides Faust: extractor, rules, silences, sinks, metrics.
+
+The agents in ``stream.app`` call these methods; nothing here touches
+Kafka, so the same steps serve the worker, ``sitrep rules backtest`` and
+unit tests. Extraction runs on one dedicated thread so that a long spaCy
+batch never starves the event loop (heartbeats, commits, /metrics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from . import __version__
+from .config import Settings
+from .decode import decode_article, dead_letter
+from .errors import DecodeError
+from .metrics import Metrics
+from .models import Alert, Article, DeadLetter, Event
+
+__all__ = ["Runtime", "Incoming", "Rejected", "now_utc"]
+
+log = logging.getLogger(__name__)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One record as read from a topic (what the decoder needs of it)."""
+
+    value: bytes | None
+    key: bytes | None
+    topic: str
+    partition: int
+    offset: int
+    timestamp: float | None  # seconds since the epoch (Kafka record time)
+
+
+@dataclass
+class Rejected:
+    incoming: Incoming
+    letter: DeadLetter
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    extractor: Any
+    rules: Any  # stream.alerting.RuleStore
+    metrics: Metrics
+    sinks: Any = None
+    silences: Any = None  # stream.silence_feed.SilenceFeed
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    broker_up: bool | None = None
+    http_port: int | None = None
+
+    def __post_init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+        info = dict(getattr(self.extractor, "info", {}) or {})
+        self.metrics.set_info(version=__version__, worker=self.worker, **info)
+
+    # ------------------------------------------------------------ articles
+    def decode(self, records: Sequence[Incoming]) -> tuple[list[tuple[Incoming, Article]], list[Rejected]]:
+        good: list[tuple[Incoming, Article]] = []
+        bad: list[Rejected] = []
+        s = self.settings
+        for rec in records:
+            self.metrics.articles_consumed.inc()
+            self.metrics.consumed_bytes.inc(len(rec.value or b""))
+            ingested = datetime.fromtimestamp(rec.timestamp, timezone.utc) if rec.timestamp else now_utc()
+            try:
+                article = decode_article(rec.value, max_bytes=s.max_message_bytes,
+                                         max_text_chars=s.max_text_chars, ingested_at=ingested)
+            except DecodeError as exc:
+                bad.append(self.reject(rec, exc))
+            else:
+                good.append((rec, article))
+        return good, bad
+
+    def reject(self, rec: Incoming, exc: DecodeError) -> Rejected:
+        produced = datetime.fromtimestamp(rec.timestamp, timezone.utc) if rec.timestamp else None
+        letter = dead_letter(exc, rec.value, topic=rec.topic, partition=rec.partition, offset=rec.offset,
+                             key=rec.key, produced_at=produced, rejected_at=now_utc(), worker=self.worker)
+        self.metrics.dlq_messages.labels(reason=exc.reason).inc()
+        log.warning("rejected %s[%d]@%d: %s: %s", rec.topic, rec.partition, rec.offset, exc.reason, exc.detail)
+        return Rejected(rec, letter)
+
+    async def extract(self, batch: list[tuple[Incoming, Article]]) -> tuple[list[list[Event]], list[Rejected]]:
+        """Events per article, in order; an article the extractor fails on is rejected alone."""
+        loop = asyncio.get_running_loop()
+        articles = [a for _, a in batch]
+        before = dict(getattr(self.extractor, "timings", {}) or {})
+        counts_before = dict(getattr(self.extractor, "sentence_counts", {}) or {})
+        started = time.perf_counter()
+        try:
+            results = await loop.run_in_executor(self._executor, self.extractor.extract_batch, articles)
+            rejected: list[Rejected] = []
+        except Exception:  # noqa: BLE001 - isolate the article that breaks the batch
+            log.exception("extraction failed for a batch of %d; retrying one by one", len(articles))
+            results, rejected = [], []
+            for rec, article in batch:
+                try:
+                    results.append(await loop.run_in_executor(self._executor, self.extractor.extract, article))
+                except Exception as exc:  # noqa: BLE001
+                    results.append([])
+                    rejected.append(self.reject(rec, DecodeError("extraction_error", f"{type(exc).__name__}: {exc}")))
+        m = self.metrics
+        m.extraction_duration.observe(time.perf_counter() - started)
+        m.batch_size.observe(len(articles))
+        for stage, total in (getattr(self.extractor, "timings", {}) or {}).items():
+            delta = total - before.get(stage, 0.0)
+            if delta > 0:
+                m.extraction_stage_seconds.labels(stage=stage).inc(delta)
+        for outcome, total in (getattr(self.extractor, "sentence_counts", {}) or {}).items():
+            delta = total - counts_before.get(outcome, 0)
+            if delta > 0:
+                m.sentences.labels(outcome=outcome).inc(delta)
+        m.articles_processed.inc(len(articles) - len(rejected))
+        return results, rejected
+
+    # ------------------------------------------------------------ rules
+    def route(self, event: Event) -> list[Any]:
+        started = time.perf_counter()
+        try:
+            routes = self.rules.engine.route(event)
+        finally:
+            self.metrics.rule_evaluations.inc()
+            self.metrics.rule_evaluation_duration.observe(time.perf_counter() - started)
+        return routes
+
+    def apply(self, route: Any, event: Event, state: Any) -> tuple[Any, list[Alert]]:
+        try:
+            return self.rules.engine.apply(route, event, state, now_utc())
+        except KeyError:  # the rule was removed by a reload since the event was routed
+            return None, []
+        except Exception:  # noqa: BLE001 - one bad rule must not stop the others
+            self.metrics.rule_errors.labels(rule=route.rule_id).inc()
+            log.exception("rule %s failed on event %s", route.rule_id, event.id)
+            return state, []
+
+    def silenced(self, alert: Alert) -> Any:
+        if self.silences is None:
+            return None
+        return self.silences.silenced_by(alert, now_utc())
+
+    def alert_sent(self, alert: Alert) -> None:
+        self.metrics.alerts.labels(rule=alert.rule_id, severity=alert.severity).inc()
+        if alert.article.ingested_at is not None:
+            latency = (now_utc() - alert.article.ingested_at).total_seconds()
+            self.metrics.end_to_end_latency.observe(max(latency, 0.0))
+
+    def reload_rules(self) -> Any:
+        result = self.rules.reload()
+        m = self.metrics
+        m.rules_reload_timestamp.set(time.time())
+        m.rules_reload_success.set(1 if result.ok else 0)
+        m.rules_reloads.labels(result="success" if result.ok else "failure").inc()
+        m.rules_loaded.set(result.rules_loaded)
+        if result.ok:
+            if result.changed:
+                log.info("rules reloaded: %d rules in force", result.rules_loaded)
+        else:
+            log.error("rule reload failed; keeping the last good rule set (%d rules):\n%s",
+                      result.rules_loaded, "\n".join(str(e) for e in result.errors))
+        return result
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

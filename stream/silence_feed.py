@@ -1,0 +1,82 @@
+"""Silences from the compacted silences topic, so every worker obeys the same set.
+
+Each worker reads the whole topic (no consumer group: every partition,
+from the beginning) into memory and keeps following it. A record's key is
+the silence id and its value the Silence as JSON; a later record with the
+same id replaces the earlier one, and compaction keeps only the latest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from .alerting import Silence, silenced_by
+from .config import Settings
+from .metrics import Metrics
+from .models import Alert
+
+__all__ = ["SilenceFeed"]
+
+log = logging.getLogger(__name__)
+
+
+class SilenceFeed:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None):
+        self.settings = settings
+        self.metrics = metrics
+        self.silences: dict[str, Silence] = {}
+        self._task: asyncio.Task | None = None
+        self.loaded = asyncio.Event()
+
+    def apply(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one record of the topic (pure; also used by the CLI to list silences)."""
+        if key is None:
+            return
+        sid = key.decode("utf-8", "replace")
+        if value is None:
+            self.silences.pop(sid, None)
+            return
+        try:
+            self.silences[sid] = Silence.from_dict(json.loads(value))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable silence %s: %r", sid, exc)
+
+    def active(self, now: datetime) -> list[Silence]:
+        return [s for s in self.silences.values() if s.starts_at <= now < s.ends_at]
+
+    def silenced_by(self, alert: Alert, now: datetime) -> Silence | None:
+        active = self.active(now)
+        if self.metrics is not None:
+            self.metrics.silences_active.set(len(active))
+        return silenced_by(alert, active, now) if active else None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._follow(), name="silence-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+
+    async def _follow(self) -> None:
+        from .clients import read_topic
+
+        while True:
+            try:
+                async for record in read_topic(self.settings, self.settings.silences_topic,
+                                               from_beginning=True, follow=True, idle_timeout=None):
+                    self.apply(record.key, record.value)
+                    self.loaded.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep following; the broker may be back later
+                # Re-reading from the beginning re-applies every record; the latest per id wins.
+                log.warning("silences feed interrupted (%r); retrying", exc)
+                await asyncio.sleep(2.0)
