@@ -2,7 +2,7 @@
 
 Alertmanager identifies an alert by its label set, so the labels are kept
 stable for one alert id: ``alertname`` (the rule id), ``rule_id``,
-``severity``, ``alert_id`` and ``origin="sitrep"`` always; the alert's own
+``severity``, ``alert_id`` and ``origin="sitrep-rules"`` always; the alert's own
 ``labels`` (names made valid); ``actor_country`` and ``location_country``
 from the alert's labels or else its first event. A new revision of an alert
 (more sources) therefore updates the same Alertmanager alert: annotations
@@ -63,7 +63,7 @@ def alertmanager_alert(alert: Alert, *, resolve_timeout: float = 3600.0,
         if value and key not in labels:
             labels[key] = value
     labels.update(alertname=alert.rule_id, rule_id=alert.rule_id, severity=alert.severity,
-                  alert_id=alert.id, origin="sitrep")
+                  alert_id=alert.id, origin="sitrep-rules")
 
     article_url = _http_url(alert.article.url)
     annotations = {str(k): str(v) for k, v in alert.annotations.items() if v is not None}

@@ -12,7 +12,7 @@ def test_labels_identify_the_alert():
     am = alertmanager_alert(make_alert())
     assert am["labels"] == {
         "alertname": "troop-buildup", "rule_id": "troop-buildup", "severity": "high",
-        "alert_id": "al-5b594cfd5d1b3531", "origin": "sitrep",
+        "alert_id": "al-5b594cfd5d1b3531", "origin": "sitrep-rules",
         "actor_country": "RUS", "location_country": "RUS",
     }
 
