@@ -64,6 +64,7 @@ def alertmanager_alert(alert: Alert, *, resolve_timeout: float = 3600.0,
             labels[key] = value
     labels.update(alertname=alert.rule_id, rule_id=alert.rule_id, severity=alert.severity,
                   alert_id=alert.id, origin="sitrep-rules")
+    labels = {k: v for k, v in labels.items() if v}  # an empty value is no label to Alertmanager
 
     article_url = _http_url(alert.article.url)
     annotations = {str(k): str(v) for k, v in alert.annotations.items() if v is not None}
