@@ -19,7 +19,8 @@ from ..errors import SitrepError
 __all__ = ["main", "build_parser"]
 
 COMMAND_MODULES = (
-    "stream.cli.pipeline",    # worker, produce, alerts, demo, broker
+    "stream.cli.pipeline",    # worker, produce, alerts, dlq, topics, broker
+    "stream.cli.demo",        # demo
     "stream.cli.extraction",  # extract, explain, eval
     "stream.cli.rules",       # rules check | test | backtest
     "stream.cli.silences",    # silence add | list | expire
