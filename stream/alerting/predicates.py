@@ -312,11 +312,17 @@ class Compiler:
                 child = self._cond(value, vloc, depth + 1)
                 parts.append(Not(child) if child is not None else None)
             elif key == "macro":
-                if not isinstance(value, str):
-                    self.problems.error("macro: expects the name of a macro", vloc)
+                names = value if isinstance(value, list) else [value]
+                if not names or not all(isinstance(n, str) for n in names):
+                    self.problems.error("macro: expects the name of a macro (or a list of names)", vloc)
+                    parts.append(None)
+                    continue
+                nodes = [self.macro(n, loc_of(value, i, vloc) if isinstance(value, list) else vloc)
+                         for i, n in enumerate(names)]
+                if any(n is None for n in nodes):
                     parts.append(None)
                 else:
-                    parts.append(self.macro(value, vloc))
+                    parts.append(nodes[0] if len(nodes) == 1 else All(tuple(nodes)))  # type: ignore[arg-type]
             elif key in OPERATORS:
                 self.problems.error(f"{key!r} is an operator: write it under a field, e.g. "
                                     f"actor.country: {{{key}: ...}}", kloc, code="unknown-key")

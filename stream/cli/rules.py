@@ -1,0 +1,103 @@
+"""``sitrep rules check`` and ``sitrep rules test``: validate and unit-test alert rules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from .common import add_model_options, add_rules_options
+
+    rules = subparsers.add_parser("rules", help="check and test alert rules",
+                                  description="Validate alert rules and run their unit tests.")
+    sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
+
+    check = sub.add_parser("check", help="validate rule files: every error with file:line:col",
+                           description="Load every rule file and report all errors and warnings. "
+                                       "Exits 1 when there is an error (or a warning with --strict).")
+    check.add_argument("path", nargs="?", help="rules file or directory (default: --rules / SITREP_RULES_PATH)")
+    add_rules_options(check)
+    check.add_argument("--json", action="store_true", help="print a JSON report instead of text")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.add_argument("-v", "--verbose", action="store_true", help="also print infos and the rules loaded")
+    check.set_defaults(func=cmd_check)
+
+    test = sub.add_parser("test", help="run rule unit tests (YAML, like promtool test rules)",
+                          description="Run the rule unit tests under PATH (default rules/tests).")
+    test.add_argument("path", nargs="?", help="test file or directory (default: <rules>/tests)")
+    add_rules_options(test)
+    add_model_options(test)
+    test.add_argument("--json", action="store_true", help="print a JSON report instead of text")
+    test.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    test.set_defaults(func=cmd_test)
+
+    rules.set_defaults(func=lambda args, settings: (rules.print_help(), 2)[1])
+
+
+def cmd_check(args: argparse.Namespace, settings) -> int:
+    from ..alerting import check_rules
+
+    path = args.path or settings.rules_path
+    ruleset, problems = check_rules(path)
+    errors = [p for p in problems if p.is_error]
+    warnings = [p for p in problems if p.severity == "warning"]
+    failed = bool(errors) or (args.strict and bool(warnings))
+    if args.json:
+        report = {
+            "ok": not failed, "path": str(path),
+            "rules": len(ruleset.rules) if ruleset else 0,
+            "enabled": len(ruleset.enabled) if ruleset else 0,
+            "files": len(ruleset.files) if ruleset else 0,
+            "errors": len(errors), "warnings": len(warnings),
+            "problems": [p.to_dict() for p in problems],
+        }
+        print(json.dumps(report, indent=2))
+        return 1 if failed else 0
+    for p in problems:
+        if p.severity != "info" or args.verbose:
+            print(p)
+    if ruleset is not None:
+        if args.verbose:
+            for rule in ruleset.rules:
+                state = "" if rule.enabled else " (disabled)"
+                print(f"  {rule.id}: {rule.kind}, {rule.severity}{state} [{rule.file}:{rule.line}]")
+        print(f"{path}: {len(ruleset.rules)} rules ({len(ruleset.enabled)} enabled) in {len(ruleset.files)} "
+              f"files: {len(errors)} errors, {len(warnings)} warnings")
+    else:
+        print(f"{path}: {len(errors)} errors, {len(warnings)} warnings: rules not loaded", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_test(args: argparse.Namespace, settings) -> int:
+    from ..alerting.testing import run_tests
+
+    path = args.path or str(Path(settings.rules_path) / "tests")
+    if not Path(path).exists():
+        print(f"sitrep: error: {path} does not exist", file=sys.stderr)
+        return 2
+    results = run_tests(path, model=getattr(args, "model", None) or settings.model)
+    failed = [r for r in results if not r.ok]
+    if args.json:
+        print(json.dumps({
+            "ok": not failed and bool(results), "passed": len(results) - len(failed), "failed": len(failed),
+            "tests": [{"file": r.file, "name": r.name, "ok": r.ok, "failures": r.failures,
+                       "alerts": [a.to_dict() for a in r.alerts]} for r in results],
+        }, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            if not r.ok:
+                print(f"FAIL {r.file}: {r.name}")
+                for failure in r.failures:
+                    print("  " + failure.replace("\n", "\n  "))
+            elif args.verbose:
+                print(f"ok   {r.file}: {r.name} ({len(r.alerts)} alerts)")
+        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if not results:
+        print(f"sitrep: error: no rule tests under {path}", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
