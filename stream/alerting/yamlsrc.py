@@ -75,10 +75,14 @@ class _Builder:
         if self.count > self.limits.max_yaml_nodes:
             raise _TooBig(self.loc(node))
         if isinstance(node, yaml.MappingNode):
+            if node.tag != _STANDARD + "map":
+                self.problems.error(f"unsupported YAML tag {node.tag}", self.loc(node), code="yaml")
+                return None
             return self.mapping(node)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _STANDARD + "seq":
                 self.problems.error(f"unsupported YAML tag {node.tag}", self.loc(node), code="yaml")
+                return None
             out = YList()
             out.loc = self.loc(node)
             out.item_locs = []
@@ -97,8 +101,6 @@ class _Builder:
         out.loc = self.loc(node)
         out.key_locs = {}
         out.value_locs = {}
-        if node.tag != _STANDARD + "map":
-            self.problems.error(f"unsupported YAML tag {node.tag}", out.loc, code="yaml")
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _STANDARD + "merge":
                 self.problems.error("mapping keys must be plain names (no merge keys or complex keys)",

@@ -2,9 +2,11 @@
 
 Counts are kept per quarter of the window (bounded, whatever the volume).
 The current window is the four quarters ending with the event's; the
-baseline is the ``baseline`` span before it. At least ``min_count`` events
-must fall in the current window, so 1 against 0 is no spike; an empty
-baseline counts as rate 0, so ``min_count`` alone decides then.
+baseline is the ``baseline`` span before it, or the part of it the group
+has existed for (at least one window), so a young group is not compared
+with hours it never saw. At least ``min_count`` events must fall in the
+current window, so 1 against 0 is no spike; an empty baseline counts as
+rate 0, so ``min_count`` alone decides then.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def apply(ctx: Ctx) -> None:
         ctx.reason = "late"
         return
     mine = (ctx.t // step) * step
+    since = state["since"] = min(state.get("since", mine), mine)
     buckets[str(mine)] = buckets.get(str(mine), 0) + 1
     horizon = newest - window - baseline - step
     for key in [k for k in buckets if float(k) < horizon]:
@@ -40,7 +43,8 @@ def apply(ctx: Ctx) -> None:
     if ctx.in_story(story):
         ctx.update_story(story, ctx.events_of(entries), count=current)
         return
-    spiking = current >= (rule.min_count or 1) and current * baseline >= (rule.factor or 1.0) * base * window
+    observed = max(window, min(baseline, current_start - since))
+    spiking = current >= (rule.min_count or 1) and current * observed >= (rule.factor or 1.0) * base * window
     if not spiking:
         ctx.reason = "no_spike"
         return
