@@ -246,3 +246,37 @@ def test_metrics_service_and_pods_are_annotated_for_scraping():
         assert annotations["prometheus.io/scrape"] == "true"
         assert annotations["prometheus.io/port"] == str(port["port"])
         assert annotations["prometheus.io/path"] == "/metrics"
+
+
+# ------------------------------------------------------------------ docs/operations.md
+OPERATIONS = (REPO / "docs" / "operations.md").read_text()
+
+
+def test_the_metrics_reference_lists_every_metric():
+    from prometheus_client import CollectorRegistry
+
+    from stream.metrics import Metrics
+
+    suffix = {"counter": "_total", "info": "_info"}
+    expected = {f.name + suffix.get(f.type, "")
+                for f in Metrics(CollectorRegistry(), process=False).registry.collect()}
+    rows = set(re.findall(r"^\| `(sitrep_\w+)` \|", OPERATIONS, re.M))
+    assert expected == rows
+
+
+def test_every_runbook_link_has_a_section():
+    anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+               for h in re.findall(r"^#+ (.+)$", OPERATIONS, re.M)}
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "sitrep-alerts.yml").read_text())
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if "alert" in rule:
+                path, anchor = rule["annotations"]["runbook"].split("#")
+                assert path == "docs/operations.md" and anchor in anchors, rule["alert"]
+
+
+def test_every_sink_variable_is_documented():
+    from stream.sinks import SINK_ENV
+
+    for variable in SINK_ENV.values():
+        assert f"`{variable}`" in OPERATIONS, variable
