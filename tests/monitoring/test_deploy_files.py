@@ -241,11 +241,11 @@ def test_deployment_probes_resources_and_rules_volume():
 def test_metrics_service_and_pods_are_annotated_for_scraping():
     docs = k8s_docs()
     port = docs["Service"]["spec"]["ports"][0]
-    for annotations in (docs["Service"]["metadata"]["annotations"],
-                        docs["Deployment"]["spec"]["template"]["metadata"]["annotations"]):
-        assert annotations["prometheus.io/scrape"] == "true"
-        assert annotations["prometheus.io/port"] == str(port["port"])
-        assert annotations["prometheus.io/path"] == "/metrics"
+    for notes in (docs["Service"]["metadata"]["annotations"],
+                  docs["Deployment"]["spec"]["template"]["metadata"]["annotations"]):
+        assert notes["prometheus.io/scrape"] == "true"
+        assert notes["prometheus.io/port"] == str(port["port"])
+        assert notes["prometheus.io/path"] == "/metrics"
 
 
 # ------------------------------------------------------------------ docs/operations.md

@@ -36,7 +36,7 @@ PANELS_WITH_DATA = [
 
 
 def grafana_values(instance: str) -> dict[str, str]:
-    return {"instance": instance, "topic": "articles", "__rate_interval": "10s", "__interval": "1s",
+    return {"instance": instance, "topic": "articles", "__rate_interval": "1m", "__interval": "1s",
             "__range": "5m", "datasource": "prometheus"}
 
 
@@ -101,9 +101,10 @@ def test_recording_rules_give_the_slo_error_ratio(scraped):
     assert float(sample["value"][1]) == 0.0
 
 
-def test_no_pipeline_alert_fires_for_a_healthy_worker(scraped):
-    firing = query(scraped.url, 'ALERTS{alertstate="firing"}')["data"]["result"]
-    assert firing == []
+def test_no_pipeline_alert_is_even_pending_for_a_healthy_worker(scraped):
+    # `scraped` waited for 5 scrapes; the rules run every second, so each saw the target's data
+    active = query(scraped.url, "ALERTS")["data"]["result"]
+    assert [a["metric"] for a in active] == []
 
 
 def test_every_dashboard_expression_runs(scraped, instance):

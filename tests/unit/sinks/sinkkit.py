@@ -12,7 +12,6 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from prometheus_client import CollectorRegistry
 
 from stream.metrics import Metrics
 from stream.models import Actor, Alert, ArticleRef, Event, Evidence, Place
