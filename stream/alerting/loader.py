@@ -119,23 +119,24 @@ def parse_sources(sources: list[tuple[str, str]], limits: Limits | None = None,
     for macro_name, definition in macros.items():
         compiler.macro(macro_name, definition.loc)
     rules: list[Rule] = []
-    seen: dict[str, Rule] = {}
+    first_seen: dict[str, Location] = {}
     if len(raw_rules) > limits.max_rules:
         problems.error(f"{len(raw_rules)} rules; at most {limits.max_rules} are allowed", code="limit")
         raw_rules = raw_rules[: limits.max_rules]
     for name, raw in raw_rules:
         rp = Problems(name)
         rp.items = problems.items
+        rule_id = raw.get("id") if isinstance(raw, dict) else None
+        duplicate = isinstance(rule_id, str) and rule_id in first_seen
+        if duplicate:
+            first = first_seen[rule_id]
+            problems.add(f"duplicate rule id {rule_id!r} (first defined in {first.file}:{first.line})",
+                         loc_of(raw), rule_id=rule_id, code="duplicate-id")
+        elif isinstance(rule_id, str):
+            first_seen[rule_id] = loc_of(raw) or Location(name)
         rule = parse_rule(raw, compiler, rp, limits)
-        if rule is None:
-            continue
-        if rule.id in seen:
-            first = seen[rule.id]
-            problems.add(f"duplicate rule id {rule.id!r} (first defined in {first.file}:{first.line})",
-                         rule.location, rule_id=rule.id, code="duplicate-id")
-            continue
-        seen[rule.id] = rule
-        rules.append(rule)
+        if rule is not None and not duplicate:
+            rules.append(rule)
     lint_rules(rules, problems)
     items = problems.sorted()
     if problems.has_errors():

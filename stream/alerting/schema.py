@@ -244,8 +244,10 @@ def parse_rule(raw: Any, compiler: Compiler, problems: Problems, limits: Limits)
         p.error("rule has no id: give it a unique, stable id such as troop-buildup", loc_of(raw),
                 code="missing")
     elif not isinstance(rule_id, str) or not _ID.match(rule_id):
-        p.error("id must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit",
-                r.loc("id"))
+        hint = (" (YAML read this as true/false or a number: put the id in quotes)"
+                if not isinstance(rule_id, str) else "")
+        p.error("id must be 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                + hint, r.loc("id"))
     for key in raw:
         if key not in ALL_KEYS:
             import difflib
