@@ -151,11 +151,12 @@ class EventView:
 
 
 _FIELD_NAMES: dict[type, frozenset[str]] = {}
+_SIMPLE = (str, int, float, bool)
 
 
-def _field_names(cls: type) -> frozenset[str]:
+def _field_names(cls: type) -> frozenset[str] | None:
     names = _FIELD_NAMES.get(cls)
-    if names is None:
+    if names is None and is_dataclass(cls):
         names = _FIELD_NAMES[cls] = frozenset(f.name for f in dc_fields(cls))
     return names
 
@@ -164,8 +165,9 @@ def _resolve(value: Any, path: tuple[str, ...]) -> Any:
     for part in path:
         if value is None:
             return None
-        if is_dataclass(value):
-            if part not in _field_names(type(value)):
+        names = _FIELD_NAMES.get(type(value)) or _field_names(type(value))
+        if names is not None:
+            if part not in names:
                 return None
             value = getattr(value, part)
         elif isinstance(value, dict):
@@ -176,6 +178,8 @@ def _resolve(value: Any, path: tuple[str, ...]) -> Any:
             value = value[int(part)]
         else:
             return None
+    if value is None or type(value) in _SIMPLE:
+        return value
     return _plain(value)
 
 
