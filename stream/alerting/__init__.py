@@ -11,7 +11,7 @@ from .engine import Engine, Outcome, Route, state_expired
 from .errors import RuleError, RuleProblem
 from .limits import Limits
 from .loader import RuleSet, check_rules, load_rules
-from .schema import Rule
+from .rule import Rule
 from .silences import Matcher, Silence, silenced_by
 from .store import ReloadResult, RuleStore
 

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from ..models import Alert, Event
 from .fields import EventView
 from .limits import Limits
-from .schema import Rule
+from .rule import Rule
 
 __all__ = ["build_alert", "default_summary", "ts", "from_ts"]
 

@@ -21,7 +21,7 @@ from .index import RuleIndex
 from .kinds import KIND_APPLY, Ctx
 from .limits import Limits
 from .loader import RuleSet
-from .schema import Rule
+from .rule import Rule
 
 __all__ = ["Engine", "Route", "Outcome", "STATE_VERSION", "state_expired"]
 

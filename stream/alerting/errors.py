@@ -7,12 +7,14 @@ warning or info); ``RuleError`` carries the whole list when loading fails.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 from ..errors import SitrepError
 
-__all__ = ["RuleError", "RuleProblem", "Problems", "Location", "ERROR", "WARNING", "INFO"]
+__all__ = ["RuleError", "RuleProblem", "Problems", "Location", "ERROR", "WARNING", "INFO", "closest",
+           "describe"]
 
 ERROR = "error"
 WARNING = "warning"
@@ -126,3 +128,18 @@ class Problems:
 
 def with_rule(problem: RuleProblem, rule_id: str) -> RuleProblem:
     return replace(problem, rule_id=rule_id)
+
+
+def describe(value: Any) -> str:
+    """How to name a wrong value in a message."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The likely intended word, for "did you mean ...?" hints."""
+    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return found[0] if found else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .fields import EventView, path_kind, split_path
-from .schema import Rule
+from .rule import Rule
 
 __all__ = ["RuleIndex"]
 

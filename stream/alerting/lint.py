@@ -10,7 +10,7 @@ from typing import Iterable
 
 from .errors import Location, Problems
 from .limits import format_duration
-from .schema import Rule
+from .rule import Rule
 
 __all__ = ["lint_rules", "HIGH_CARDINALITY"]
 

@@ -17,7 +17,8 @@ from typing import Any, Iterable
 from .errors import Location, Problems, RuleError, RuleProblem
 from .limits import Limits
 from .predicates import Compiler, MacroDef
-from .schema import Rule, parse_rule
+from .rule import Rule
+from .schema import parse_rule
 from .yamlsrc import key_loc, load_documents, loc_of
 
 __all__ = ["RuleSet", "find_rule_files", "check_rules", "load_rules", "parse_sources", "read_sources"]

@@ -3,214 +3,27 @@
 A condition is a mapping whose entries must all hold. Each entry is a field
 test (``actor.country: RUS``, ``confidence: {gte: 0.7}``), a combinator
 (``all``/``any``/``not``) or a shared macro (``macro: real_event``); a list
-means ``all`` and a bare word names a macro. Nodes evaluate against an
-``EventView`` and can tell the index which constant values they require.
+means ``all`` and a bare word names a macro. Problems are reported with the
+location of the offending YAML node; the result is a tree of ``nodes``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any
 
-import re2
-
-from .errors import Location, Problems
-from .fields import EVENT_TYPES, is_known_path, path_kind, split_path
+from .errors import Location, Problems, closest, describe
+from .fields import EVENT_TYPES, is_known_path, path_kind
 from .limits import Limits
-from .yamlsrc import YList, YMap, key_loc, loc_of
+from .nodes import OPERATORS, All, AnyOf, FieldTest, Node, Not, compile_regex
+from .yamlsrc import YList, key_loc, loc_of
 
-__all__ = ["Node", "FieldTest", "All", "AnyOf", "Not", "Compiler", "OPERATORS", "compile_regex"]
+__all__ = ["Compiler", "MacroDef", "COMBINATORS"]
 
-OPERATORS = ("eq", "in", "not_in", "contains", "matches", "gt", "gte", "lt", "lte", "exists")
 COMBINATORS = ("all", "any", "not", "macro")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 _SCALARS = (str, int, float, bool, type(None))
-
-
-class Node:
-    """A compiled condition: ``test(view)`` plus facts for the index and fingerprints."""
-
-    def test(self, view) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def anchors(self) -> dict[str, frozenset]:
-        """Fields this condition pins to constant values: every matching event has one of them."""
-        return {}
-
-    def canonical(self) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def paths(self) -> set[str]:
-        return set()
-
-
-@dataclass(eq=False)
-class FieldTest(Node):
-    path: str
-    op: str
-    operand: Any
-    _key: tuple = field(init=False, repr=False)
-    _fn: Callable[[Any], bool] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._key = split_path(self.path)
-        self._fn = _make_test(self.op, self.operand)
-
-    def test(self, view) -> bool:
-        return self._fn(view.get(self._key))
-
-    def anchors(self) -> dict[str, frozenset]:
-        if self.op == "eq" and self.operand is not None and not isinstance(self.operand, bool):
-            return {self.path: frozenset([self.operand])}
-        if self.op == "in" and all(not isinstance(v, bool) and v is not None for v in self.operand):
-            return {self.path: frozenset(self.operand)}
-        return {}
-
-    def canonical(self) -> Any:
-        operand = self.operand
-        if isinstance(operand, frozenset):
-            operand = sorted(operand, key=repr)
-        elif isinstance(operand, tuple):
-            operand = list(operand)
-        return ["field", self.path, self.op, operand]
-
-    def paths(self) -> set[str]:
-        return {self.path}
-
-
-@dataclass(eq=False)
-class All(Node):
-    children: tuple[Node, ...]
-
-    def test(self, view) -> bool:
-        for child in self.children:
-            if not child.test(view):
-                return False
-        return True
-
-    def anchors(self) -> dict[str, frozenset]:
-        out: dict[str, frozenset] = {}
-        for child in self.children:
-            for path, values in child.anchors().items():
-                out[path] = out[path] & values if path in out else values
-        return out
-
-    def canonical(self) -> Any:
-        return ["all", [c.canonical() for c in self.children]]
-
-    def paths(self) -> set[str]:
-        return set().union(*(c.paths() for c in self.children)) if self.children else set()
-
-
-@dataclass(eq=False)
-class AnyOf(Node):
-    children: tuple[Node, ...]
-
-    def test(self, view) -> bool:
-        for child in self.children:
-            if child.test(view):
-                return True
-        return False
-
-    def anchors(self) -> dict[str, frozenset]:
-        if not self.children:
-            return {}
-        per_child = [c.anchors() for c in self.children]
-        common = set(per_child[0]).intersection(*per_child[1:])
-        return {p: frozenset().union(*(a[p] for a in per_child)) for p in common}
-
-    def canonical(self) -> Any:
-        return ["any", [c.canonical() for c in self.children]]
-
-    def paths(self) -> set[str]:
-        return set().union(*(c.paths() for c in self.children)) if self.children else set()
-
-
-@dataclass(eq=False)
-class Not(Node):
-    child: Node
-
-    def test(self, view) -> bool:
-        return not self.child.test(view)
-
-    def canonical(self) -> Any:
-        return ["not", self.child.canonical()]
-
-    def paths(self) -> set[str]:
-        return self.child.paths()
-
-
-# ---------------------------------------------------------------- operators
-
-def _any_of(value: Any, pred: Callable[[Any], bool]) -> bool:
-    if isinstance(value, list):
-        return any(pred(v) for v in value)
-    return pred(value)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _make_test(op: str, operand: Any) -> Callable[[Any], bool]:
-    if op == "eq":
-        if operand is None:
-            return lambda v: v is None
-        return lambda v: _any_of(v, lambda x: _eq(x, operand))
-    if op == "in":
-        return lambda v: _any_of(v, lambda x: _hashable(x) and x in operand)
-    if op == "not_in":
-        return lambda v: not _any_of(v, lambda x: _hashable(x) and x in operand)
-    if op == "contains":
-        needles = tuple(n.casefold() for n in operand)
-        return lambda v: _any_of(v, lambda x: isinstance(x, str) and any(n in x.casefold() for n in needles))
-    if op == "matches":
-        regexes = operand_regexes(operand)
-        return lambda v: _any_of(v, lambda x: isinstance(x, str) and any(r.search(x) for r in regexes))
-    if op in ("gt", "gte", "lt", "lte"):
-        cmp = {"gt": lambda a: a > operand, "gte": lambda a: a >= operand,
-               "lt": lambda a: a < operand, "lte": lambda a: a <= operand}[op]
-        return lambda v: _any_of(v, lambda x: _number(x) and cmp(x))
-    if op == "exists":
-        return lambda v: (v is not None and v != "" and v != []) is operand
-    raise ValueError(op)
-
-
-def _eq(x: Any, operand: Any) -> bool:
-    if isinstance(x, bool) or isinstance(operand, bool):
-        return x is operand
-    return x == operand
-
-
-def _hashable(x: Any) -> bool:
-    return not isinstance(x, (list, dict))
-
-
-_REGEX_CACHE: dict[str, Any] = {}
-
-
-def compile_regex(pattern: str):
-    """Compile with RE2 (linear time, no backtracking); raises ValueError with RE2's reason."""
-    cached = _REGEX_CACHE.get(pattern)
-    if cached is not None:
-        return cached
-    options = re2.Options()
-    options.log_errors = False
-    try:
-        compiled = re2.compile(pattern, options)
-    except re2.error as exc:
-        reason = exc.args[0] if exc.args else exc
-        if isinstance(reason, bytes):
-            reason = reason.decode("utf-8", "replace")
-        raise ValueError(str(reason)) from None
-    if len(_REGEX_CACHE) < 10_000:
-        _REGEX_CACHE[pattern] = compiled
-    return compiled
-
-
-def operand_regexes(operand: tuple[str, ...]) -> tuple:
-    return tuple(compile_regex(p) for p in operand)
 
 
 # ---------------------------------------------------------------- compiler
@@ -296,7 +109,7 @@ class Compiler:
             return self._group(All, raw, loc, depth, "all")
         if not isinstance(raw, dict):
             self.problems.error("a condition must be a mapping such as {type: MOBILIZE}, a list of "
-                                f"conditions or a macro name, not {_describe(raw)}", loc)
+                                f"conditions or a macro name, not {describe(raw)}", loc)
             return None
         if not raw:
             self.problems.error("empty condition: give at least one test", loc)
@@ -359,7 +172,7 @@ class Compiler:
             tests = []
             for op, operand in raw.items():
                 if op not in OPERATORS:
-                    hint = _closest(op, OPERATORS)
+                    hint = closest(op, OPERATORS)
                     self.problems.error(f"unknown operator {op!r} for {path}"
                                         + (f" (did you mean {hint!r}?)" if hint else "")
                                         + f"; operators: {', '.join(OPERATORS)}",
@@ -379,7 +192,7 @@ class Compiler:
         kind = path_kind(path)
         if op == "eq":
             if not isinstance(operand, _SCALARS):
-                self.problems.error(f"{path}: eq expects one value, not {_describe(operand)}", loc)
+                self.problems.error(f"{path}: eq expects one value, not {describe(operand)}", loc)
                 return None
             self._check_type(path, kind, [operand], loc)
             return FieldTest(path, op, operand)
@@ -410,7 +223,7 @@ class Compiler:
             return FieldTest(path, op, frozenset(values))
         if op in ("gt", "gte", "lt", "lte"):
             if not _is_number(operand):
-                self.problems.error(f"{path}: {op} expects a number, not {_describe(operand)}", loc)
+                self.problems.error(f"{path}: {op} expects a number, not {describe(operand)}", loc)
                 return None
             if kind not in (None, "number"):
                 self.problems.warning(f"{path} is not a number, so {op} never matches", loc,
@@ -443,7 +256,7 @@ class Compiler:
             elif isinstance(item, _SCALARS):
                 out.append(item)
             else:
-                self.problems.error(f"{path}: {op} values must be plain values, not {_describe(item)}",
+                self.problems.error(f"{path}: {op} values must be plain values, not {describe(item)}",
                                     loc_of(items, i, loc) if isinstance(items, YList) else loc)
                 return None
         if not out:
@@ -465,7 +278,7 @@ class Compiler:
             if path == "type":
                 unknown = [v for v in values if isinstance(v, str) and v not in EVENT_TYPES]
                 if unknown:
-                    hint = _closest(unknown[0].upper(), EVENT_TYPES)
+                    hint = closest(unknown[0].upper(), EVENT_TYPES)
                     self.problems.warning(f"unknown event type {unknown[0]!r}"
                                           + (f" (did you mean {hint}?)" if hint else "")
                                           + f"; PLOVER types: {', '.join(sorted(EVENT_TYPES))}",
@@ -481,17 +294,3 @@ def _is_list_ref(raw: Any) -> bool:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _closest(word: str, choices) -> str | None:
-    import difflib
-    found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
-    return found[0] if found else None

@@ -11,13 +11,13 @@ field of the alert's first event (``actor.country``, ``article.source``...).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from ..models import Alert, format_time, parse_time, stable_id
 from .fields import EventView, split_path
-from .predicates import compile_regex
+from .nodes import compile_regex
 
 __all__ = ["Silence", "Matcher", "silenced_by", "MATCH_OPS"]
 

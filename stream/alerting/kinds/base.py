@@ -18,7 +18,7 @@ from ...models import Alert, Event, stable_id
 from ..alerts import build_alert, from_ts, ts
 from ..fields import EventView
 from ..limits import Limits
-from ..schema import Rule
+from ..rule import Rule
 
 __all__ = ["Ctx", "ALERT_EVENTS", "floor_ts"]
 

@@ -4,7 +4,7 @@ import json
 
 from stream.models import stable_id
 
-from alerting_helpers import T0, at, engine_from, make_event
+from alerting_helpers import at, engine_from, make_event
 
 THRESHOLD = """
 rules:
