@@ -132,11 +132,15 @@ class Runtime:
     def route(self, event: Event) -> list[Any]:
         started = time.perf_counter()
         try:
-            routes = self.rules.engine.route(event)
+            routes = self.rules.engine.route(event, on_error=self._rule_failed)
         finally:
             self.metrics.rule_evaluations.inc()
             self.metrics.rule_evaluation_duration.observe(time.perf_counter() - started)
         return routes
+
+    def _rule_failed(self, rule_id: str, exc: Exception) -> None:
+        self.metrics.rule_errors.labels(rule=rule_id).inc()
+        log.error("rule %s failed: %r", rule_id, exc)
 
     def apply(self, route: Any, event: Event, state: Any) -> tuple[Any, list[Alert]]:
         try:

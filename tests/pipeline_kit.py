@@ -83,9 +83,11 @@ class WorkerProcess:
 
     def start(self) -> "WorkerProcess":
         self.port = free_port()
-        env = dict(os.environ, **settings_env(self.settings), SITREP_HTTP_PORT=str(self.port),
-                   SITREP_WORKER_NAME=self.name, SITREP_STATE_DIR=str(self.log_path.parent / "state"),
-                   **self.extra_env)
+        env = dict(os.environ)
+        env.update(settings_env(self.settings))
+        env.update(SITREP_HTTP_PORT=str(self.port), SITREP_WORKER_NAME=self.name,
+                   SITREP_STATE_DIR=str(self.log_path.parent / "state"))
+        env.update(self.extra_env)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"], env=env,
                                         stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO))

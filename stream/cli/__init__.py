@@ -28,6 +28,9 @@ COMMAND_MODULES = (
 )
 
 
+NOISY_LOGGERS = ("aiokafka", "faust", "mode")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sitrep",
@@ -56,10 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = settings_from_args(args)
-        logging.basicConfig(
-            level=getattr(logging, settings.log_level.upper(), logging.INFO),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        level = getattr(logging, settings.log_level.upper(), logging.INFO)
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if level > logging.DEBUG:  # the client libraries narrate every rebalance at INFO
+            for name in NOISY_LOGGERS:
+                logging.getLogger(name).setLevel(max(level, logging.WARNING))
         return int(args.func(args, settings) or 0)
     except SitrepError as exc:
         print(f"sitrep: error: {exc}", file=sys.stderr)

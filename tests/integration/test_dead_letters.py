@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from schema_kit import errors
 from pipeline_kit import REPO, caught_up, read_json, send_articles, send_raw, wait_for
 from stream.extract.inputs import read_articles
 
@@ -44,6 +45,7 @@ def test_each_malformed_message_lands_on_the_dlq_and_a_good_article_still_alerts
     assert set(by_key) == set(BAD), "every bad message is on the DLQ exactly once"
     for name, (payload, reason, field) in BAD.items():
         letter = by_key[name]
+        assert errors("dead-letter", letter) == [], letter
         assert letter["reason"] == reason, (name, letter)
         assert letter["field"] == field, (name, letter)
         assert letter["detail"], name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from schema_kit import errors
 from pipeline_kit import REPO, caught_up, read_json, send_articles, wait_for
 from stream.extract.inputs import read_articles
 
@@ -39,6 +40,8 @@ def test_seed_article_yields_troop_buildup_and_sanctions_alerts(pipeline_setting
     assert buildup["alerted_at"] >= buildup["ingested_at"]
     assert buildup["schema_version"] == 1
 
+    for alert in sum(alerts.values(), []):
+        assert errors("alert", alert) == [], alert
     sanctions = alerts["sanctions"][0]
     assert "sanctions" in sanctions["evidence"]
     assert sanctions["events"][0]["type"] == "SANCTION"
@@ -48,6 +51,7 @@ def test_seed_article_yields_troop_buildup_and_sanctions_alerts(pipeline_setting
     assert {"MOBILIZE", "SANCTION", "ASSAULT"} <= types
     assert types & {"AGREE", "CONCEDE"}
     for event in events:
+        assert errors("event", event) == [], event
         start, end = event["evidence"][0]["start"], event["evidence"][0]["end"]
         assert seed.text[start:end] == event["evidence"][0]["sentence"]
 
