@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields as dc_fields, is_dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ..models import (Actor, ArticleRef, Context, Event, Evidence, Place, format_time)
@@ -130,7 +130,12 @@ class EventView:
             return self._cache[path]
         except KeyError:
             pass
-        if len(path) == 1 and path[0] in DERIVED_PATHS:
+        fast = _FAST.get(path)
+        if fast is not None:
+            value = fast(self.event)
+            if value is not None and type(value) not in _SIMPLE:
+                value = _plain(value)
+        elif len(path) == 1 and path[0] in DERIVED_PATHS:
             value = self._derived(path[0])
         else:
             value = _resolve(self.event, path)
@@ -191,3 +196,22 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _getter(path: tuple[str, ...]) -> Callable[[Event], Any]:
+    if len(path) == 1:
+        name = path[0]
+        return lambda ev: getattr(ev, name)
+    outer, inner = path
+
+    def get(ev: Event) -> Any:
+        obj = getattr(ev, outer)
+        return None if obj is None else getattr(obj, inner)
+    return get
+
+
+# Direct attribute access for the plain one- and two-level fields that rules use most.
+_FAST: dict[tuple[str, ...], Callable[[Event], Any]] = {
+    split_path(p): _getter(split_path(p)) for p, kind in KNOWN_PATHS.items()
+    if kind in ("text", "number", "bool") and p not in DERIVED_PATHS and "*" not in p and p.count(".") <= 1
+}
