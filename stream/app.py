@@ -29,13 +29,13 @@ from typing import Any
 
 import faust
 
-from .alerting import Route
+from .alerting import Route, state_expired
 from .config import Settings
 from .errors import DecodeError
 from .http import MetricsServer
 from .kafka import faust_credentials
 from .models import Event, to_json
-from .runtime import Incoming, Runtime
+from .runtime import Incoming, Runtime, now_utc
 
 __all__ = ["build_app"]
 
@@ -137,21 +137,19 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
             await asyncio.gather(*pending)
             mark(records)
 
+    swept: dict[int, float] = {}
+
     @app.agent(matches, name="evaluate")
     async def evaluate(stream: Any) -> None:
         async for ev in stream.events():
             rec = _incoming(ev)
             payload = json.loads(rec.value or b"{}")
             key = (rec.key or b"").decode("utf-8", "replace")
-            r = Route(payload["rule_id"], payload["group_key"])
             event = Event.from_dict(payload["event"])
-            new_state, alerts = runtime.apply(r, event, state.get(key))
-            if new_state is None:
-                if key in state:
-                    del state[key]
-            else:
-                state[key] = new_state
-            for alert in alerts:
+            outcome = runtime.apply(Route(payload["rule_id"], payload["group_key"]), event, state.get(key))
+            # Alerts first, state after: a crash in between redelivers the record and
+            # reproduces the same alert (same id and revision) rather than losing it.
+            for alert in outcome.alerts:
                 silence = runtime.silenced(alert)
                 if silence is not None:
                     metrics.alerts_suppressed.labels(rule=alert.rule_id, reason="silenced").inc()
@@ -161,6 +159,12 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 runtime.alert_sent(alert)
                 if runtime.sinks is not None:
                     await runtime.sinks.deliver(alert)
+            if outcome.state is None:
+                if key in state:
+                    del state[key]
+            elif outcome.state is not state.get(key):
+                state[key] = {**outcome.state, "_p": rec.partition}
+            _sweep(state, rec.partition, swept)
             mark([rec])
 
     # ---------------------------------------------------------------- services
@@ -200,6 +204,25 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
     app.sitrep_server = server
     return app
+
+
+SWEEP_INTERVAL = 60.0
+
+
+def _sweep(table: Any, partition: int, swept: dict[int, float]) -> None:
+    """Delete expired group states of ``partition`` (only from within its stream, as Faust requires).
+
+    Each state records the partition it lives in (``_p``), so a tombstone is
+    written to the same changelog partition as the state it deletes.
+    """
+    now = time.time()
+    if now - swept.get(partition, 0.0) < SWEEP_INTERVAL:
+        return
+    swept[partition] = now
+    current = now_utc()
+    for key, value in list(table.items()):
+        if isinstance(value, dict) and value.get("_p") == partition and state_expired(value, current):
+            del table[key]
 
 
 def _readiness(app: faust.App, runtime: Runtime) -> tuple[bool, dict]:

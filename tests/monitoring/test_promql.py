@@ -59,12 +59,12 @@ def instance(scraped):
     return result["metric"]["instance"]
 
 
-def test_the_target_is_scraped_as_job_sitrep_with_the_host_as_instance(scraped, metrics_target, instance):
+def test_the_target_is_scraped_as_job_sitrep_with_host_and_port_as_instance(scraped, metrics_target, instance):
     _, body = http("GET", f"{scraped.url}/api/v1/targets")
     (target,) = [t for t in body["data"]["activeTargets"] if t["labels"]["job"] == "sitrep"]
     assert target["health"] == "up", target
     assert target["scrapeUrl"] == f"http://{metrics_target}/metrics"
-    assert instance == metrics_target.split(":")[0]  # the relabelling in prometheus.yml drops the port
+    assert instance == metrics_target  # unique per worker, even with several on one host
 
 
 def test_every_alerting_and_recording_rule_expression_runs(scraped):
