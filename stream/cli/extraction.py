@@ -192,7 +192,7 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:
     plover = _resolve(args.plover, DEFAULT_PLOVER)
     if plover.exists():
         gold = load_plover(plover)
-        rep = score(gold, _predict(ex, gold), "PLOVER gold-standard records", drop_negated=True)
+        rep = score(gold, _predict(ex, gold), "PLOVER gold-standard records", drop_unreal=True)
         reports.append((rep, check_targets(rep, labelled=False)))
         texts += [s.text for s in gold]
     else:

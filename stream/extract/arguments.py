@@ -47,7 +47,7 @@ def governing_verb(tok: Token, steps: int = 3) -> Token | None:
     """The verb a noun trigger hangs from ("launched an attack" -> launched)."""
     cur = tok
     for _ in range(steps):
-        if cur.head is cur:
+        if cur.head.i == cur.i:
             return None
         if cur.dep_ not in {"dobj", "pobj", "prep", "nsubjpass", "attr", "oprd", "conj", "compound", "appos", "dative", "npadvmod"}:
             return None
@@ -77,9 +77,12 @@ def _verb_actor(verb: Token, depth: int = 0) -> Token | None:
         return subj
     if any(c.dep_ == "nsubjpass" for c in verb.children):
         return None
-    if depth < 3 and verb.head is not verb:
+    if depth < 3 and verb.head.i != verb.i:
         if verb.dep_ == "xcomp":
             obj = next((c for c in verb.head.children if c.dep_ in {"dobj"}), None)
+            if obj is None:   # "called on Russia to withdraw"
+                prep = next((c for c in verb.head.children if c.dep_ == "prep" and c.lower_ in {"on", "upon"}), None)
+                obj = _pobj(prep) if prep is not None else None
             if obj is not None and verb.head.lemma_ not in {"help"}:
                 return obj   # object control: "urged Putin to sign" -> Putin signs
             return _verb_actor(verb.head, depth + 1)
@@ -107,11 +110,17 @@ def find_actor(tok: Token, etype: str, gaz) -> Token | None:
         for c in tok.children:
             if c.dep_ in {"compound", "amod", "nmod"} and c.i < tok.i and is_entity(c, gaz):
                 return c
+        between = list(tok.children) + (list(tok.head.children) if tok.dep_ == "nsubj" else [])
+        for c in between:   # "fighting between Sudan's army and the RSF"
+            if c.dep_ == "prep" and c.lower_ == "between":
+                obj = _pobj(c)
+                if obj is not None:
+                    return obj
         if etype in {"MOBILIZE", "RETREAT"}:
             for c in tok.children:
                 if c.dep_ == "prep" and c.lower_ == "of":
-                    obj = next((g for g in c.children if g.dep_ == "pobj"), None)
-                    if obj is not None:
+                    obj = _pobj(c)
+                    if obj is not None and gaz.resolve(obj).country:
                         return obj
         verb = governing_verb(tok)
         if verb is not None and verb.lemma_.lower() not in _UNDERGO:
@@ -172,12 +181,27 @@ def find_recipient(tok: Token, etype: str, gaz, military_words: frozenset[str]) 
                 if c.lower_ == "into" and etype in {"MOBILIZE", "ASSAULT"}:
                     continue
                 return obj
+    if not verbish:
+        for c in tok.children:
+            if c.dep_ == "prep" and c.lower_ == "between":
+                obj = _pobj(c)
+                conj = next((g for g in obj.children if g.dep_ == "conj"), None) if obj is not None else None
+                if conj is not None:
+                    return conj
     if not verbish and etype == "ASSAULT":
         for c in tok.children:
             if c.dep_ == "prep" and c.lower_ == "of":
                 obj = _pobj(c)
                 if obj is not None:
                     return obj
+    if verbish and etype == "THREATEN":   # "threatened to ... if the United States imposed sanctions"
+        for c in node.children:
+            if c.dep_ in {"xcomp", "ccomp"}:
+                for g in c.children:
+                    if g.dep_ == "advcl" and any(m.lower_ in {"if", "unless"} for m in g.children):
+                        subj = _subject(g)
+                        if subj is not None and is_entity(subj, gaz):
+                            return subj
     if verbish and etype in {"REQUEST", "THREATEN"}:
         for c in node.children:
             if c.dep_ in {"ccomp", "xcomp"}:

@@ -43,7 +43,7 @@ def clause_head(tok: Token) -> Token:
     for _ in range(4):
         if cur.pos_ in {"VERB", "AUX"} or cur.dep_ == "ROOT":
             return cur
-        if cur.head is cur:
+        if cur.head.i == cur.i:
             return cur
         cur = cur.head
     return tok
@@ -52,7 +52,7 @@ def clause_head(tok: Token) -> Token:
 def path_up(tok: Token, limit: int = 8) -> list[Token]:
     out = []
     cur = tok
-    while cur.head is not cur and len(out) < limit:
+    while cur.head.i != cur.i and len(out) < limit:
         cur = cur.head
         out.append(cur)
     return out
@@ -85,7 +85,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
 
     # --- negation: a "not" on the trigger or its verb, "no" on a noun trigger, or a denying governor
     for t in sorted(near, key=lambda x: x.i):
-        if t.dep_ == "neg" or (t.dep_ == "det" and t.lower_ == "no" and t.head is tok):
+        if t.dep_ == "neg" or (t.dep_ == "det" and t.lower_ == "no" and t.head.i == tok.i):
             res.set("negated", t.text)
         elif t.lower_ in {"never", "without"} and t.head in (tok, head):
             res.set("negated", t.text)
@@ -94,7 +94,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
     if head.dep_ in {"pcomp", "pobj"} and head.head.lower_ == "without":
         res.set("negated", "without")
     for g in ups[:5]:
-        if g is own_governor:
+        if own_governor is not None and g.i == own_governor.i:
             continue
         if _lemma(g) in neg.get("governors", ()) or g.lower_ in neg.get("governors", ()):
             res.set("negated", g.text)
@@ -115,7 +115,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
         if t.dep_ in {"aux", "amod", "advmod"} and t.lower_ in hyp.get("words", ()):
             res.set("hypothetical", t.text)
     for g in ups[:3]:
-        if g is own_governor or _lemma(g) in speech_verbs:
+        if (own_governor is not None and g.i == own_governor.i) or _lemma(g) in speech_verbs:
             break
         if g.lower_ in hyp.get("words", ()) and g.pos_ in {"ADJ", "AUX"}:
             res.set("hypothetical", g.text)
@@ -125,7 +125,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
         if g.dep_ == "ROOT":
             break
     for g in ups[:3]:
-        if g is own_governor:
+        if own_governor is not None and g.i == own_governor.i:
             continue
         if _lemma(g) in hyp.get("governors", ()) and g.i != tok.i:
             res.set("hypothetical", g.text)
@@ -157,7 +157,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
     prev = tok
     for g in ups:
         if g.pos_ in {"VERB", "AUX"} and _lemma(g) in speech_verbs and prev.dep_ in {"ccomp", "xcomp", "parataxis", "advcl", "conj"} \
-                and g is not own_governor:
+                and (own_governor is None or g.i != own_governor.i):
             subj = next((c for c in g.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
             res.set("reported", g.text)
             if subj is not None:
@@ -183,7 +183,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
     for ent in sent.ents:
         if ent.label_ != "DATE":
             continue
-        attached = ent.root.head in (tok, head) or ent.root.head.head in (tok, head) or any(t.head is tok for t in ent)
+        attached = ent.root.head in (tok, head) or ent.root.head.head in (tok, head) or any(t.head.i == tok.i for t in ent)
         m = _YEAR.search(ent.text)
         if attached and m:
             year = int(m.group(1))

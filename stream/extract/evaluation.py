@@ -202,16 +202,17 @@ def _bucket(etype: str, combined: bool) -> str:
 
 
 def score(gold: Iterable[GoldSentence], predictions: Mapping[str, list[PredEvent]], name: str,
-          types: frozenset[str] = SUPPORTED_TYPES, drop_negated: bool = False) -> Report:
+          types: frozenset[str] = SUPPORTED_TYPES, drop_unreal: bool = False) -> Report:
     """Per-type P/R/F1 (AGREE and CONCEDE also as one class), argument and flag accuracy, false events.
 
-    ``drop_negated`` ignores predicted negated events (PLOVER codes a refusal as REJECT, never as a
-    negated event, so a negated prediction there is neither right nor wrong).
+    ``drop_unreal`` ignores predicted negated and hypothetical events: PLOVER codes only events that
+    happen (a refusal is REJECT, a conditional attack is THREATEN), never a negated or hypothetical one,
+    so such a prediction is neither right nor wrong there.
     """
     rep = Report(name=name)
     for sent in gold:
         rep.sentences += 1
-        preds = [p for p in predictions.get(sent.id, []) if p.type in types and not (drop_negated and p.negated)]
+        preds = [p for p in predictions.get(sent.id, []) if p.type in types and not (drop_unreal and (p.negated or p.hypothetical))]
         golds = [g for g in sent.events if g.type in types]
         if sent.no_event:
             rep.no_event[1] += 1

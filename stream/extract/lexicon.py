@@ -28,7 +28,7 @@ EVENT_TYPES = frozenset({
 SECTORS = frozenset({"GOV", "MIL", "REB", "IGO", "POL", "CVL", "BUS", "MED"})
 IGO_CODES = frozenset({"NATO", "EU", "UN", "AU", "ASEAN", "OPEC", "ICC", "IAEA", "WHO", "IMF", "ECOWAS", "G7", "OSCE"})
 FRAMES = frozenset({"event", "governor", "must"})
-COMPLEMENTS = frozenset({"any", "modal", "inner"})
+COMPLEMENTS = frozenset({"any", "modal", "inner", "clause"})
 POS_TAGS = frozenset({"VERB", "NOUN", "PROPN", "ADJ", "AUX", "ADV", "ADP"})
 _CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -52,7 +52,6 @@ class Trigger:
     frame: str = "event"
     need_complement: str | None = None
     inner_map: dict[str, str] = field(default_factory=dict)
-    yield_to: tuple[str, ...] = ()
     priority: int = 0
     confidence: float = 0.6
     line: int = 0
@@ -210,7 +209,7 @@ def _load_modes(path: Path, col: _Collector) -> dict[str, dict[str, Any]]:
 
 
 _TRIGGER_LISTS = ("pos", "need", "need_object", "forbid", "forbid_object", "forbid_head", "forbid_complement",
-                  "head_verbs", "yield_to")
+                  "head_verbs")
 _TRIGGER_FIELDS = {"id", "type", "terms", "mode", "frame", "need_complement", "inner_map", "priority",
                    "confidence", *_TRIGGER_LISTS}
 
@@ -253,13 +252,9 @@ def _load_triggers(path: Path, senses: dict, col: _Collector) -> list[Trigger]:
             terms = []
         lists = {k: _word_list(d.get(k), path.name, n, k, col) for k in _TRIGGER_LISTS}
         lists["pos"] = tuple(p.upper() for p in lists["pos"])
-        lists["yield_to"] = tuple(p.upper() for p in lists["yield_to"])
         for p in lists["pos"]:
             if p not in POS_TAGS:
                 col.add(path.name, n, "pos", f"unknown part of speech {p!r}")
-        for t in lists["yield_to"]:
-            if t not in EVENT_TYPES:
-                col.add(path.name, n, "yield_to", f"unknown event type {t!r}")
         for k in ("need", "need_object", "forbid", "forbid_object"):
             for name in lists[k]:
                 if name.startswith("@"):

@@ -26,6 +26,10 @@ from ..models import Actor, Place
 
 __all__ = ["Candidate", "Rejection", "SentenceAnalyser", "trigger_matcher"]
 
+# A noun event inside "after/following/since ..." is background to the sentence's news, not news itself.
+COERCIVE = {"SANCTION", "ASSAULT", "RETREAT", "REJECT", "COERCE"}
+BACKGROUND_PREPS = {"after", "following", "since", "before", "amid", "despite", "over", "during"}
+
 
 @dataclass
 class Candidate:
@@ -73,7 +77,7 @@ class SentenceAnalyser:
     def analyse(self, doc: Doc, published: date | None = None, memory: dict | None = None
                 ) -> tuple[list[Candidate], list[Rejection]]:
         memory = memory if memory is not None else {}
-        accepted: dict[int, Candidate] = {}
+        accepted: dict[int, list[Candidate]] = {}
         rejected: list[Rejection] = []
         for match_id, start, end in self.matcher(doc):
             trig = self.by_id[doc.vocab.strings[match_id]]
@@ -89,15 +93,20 @@ class SentenceAnalyser:
                 if cand is None:
                     rejected.append(Rejection(span.text, trig.id, "no reported demand on another party"))
                     continue
-            prev = accepted.get(cand.token.i)
-            if prev is None or trig.priority > prev.trigger.priority or (
-                    trig.priority == prev.trigger.priority and len(span) > len(prev.span)):
+            accepted.setdefault(cand.token.i, []).append(cand)
+        pool = sorted((c for group in accepted.values() for c in group), key=lambda c: (c.token.i, -c.trigger.priority))
+        survivors = self._govern(pool, rejected)
+        best: dict[int, Candidate] = {}
+        for c in survivors:   # one event per trigger word: the most specific sense wins
+            prev = best.get(c.token.i)
+            if prev is None or c.trigger.priority > prev.trigger.priority or (
+                    c.trigger.priority == prev.trigger.priority and len(c.span) > len(prev.span)):
                 if prev is not None:
-                    rejected.append(Rejection(prev.span.text, prev.trigger.id, f"outranked by {trig.id}"))
-                accepted[cand.token.i] = cand
+                    rejected.append(Rejection(prev.span.text, prev.trigger.id, f"outranked by {c.trigger.id}"))
+                best[c.token.i] = c
             else:
-                rejected.append(Rejection(span.text, trig.id, f"outranked by {prev.trigger.id}"))
-        cands = self._govern(sorted(accepted.values(), key=lambda c: c.token.i), rejected)
+                rejected.append(Rejection(c.span.text, c.trigger.id, f"outranked by {prev.trigger.id}"))
+        cands = sorted(best.values(), key=lambda c: c.token.i)
         for cand in cands:
             self._fill(cand, published, memory)
         return cands, rejected
@@ -123,7 +132,7 @@ class SentenceAnalyser:
         for c in head.children:
             if c.dep_ == "nsubjpass":
                 region |= set(c.subtree)
-        if tok.pos_ in {"NOUN", "PROPN"} and head is not tok:
+        if tok.pos_ in {"NOUN", "PROPN"} and head.i != tok.i:
             for c in head.children:   # "supported Trump's proposal | for a ceasefire": PP attached to the verb
                 if c.dep_ == "prep" and c.i > tok.i:
                     region |= set(c.subtree)
@@ -139,9 +148,12 @@ class SentenceAnalyser:
         return sorted(region, key=lambda t: t.i)
 
     @staticmethod
-    def _has(tokens: list[Token], words: frozenset[str]) -> str | None:
+    def _has(tokens: list[Token], words: frozenset[str], nominal: bool = False) -> str | None:
+        """The first word of ``words`` among ``tokens`` (``nominal``: single words only as nouns/adjectives)."""
         low = [t.lower_ for t in tokens]
         for t in tokens:
+            if nominal and t.pos_ in {"VERB", "AUX"}:
+                continue
             if t.lower_ in words or t.lemma_.lower() in words:
                 return t.text
         joined = " " + " ".join(low) + " "
@@ -158,10 +170,18 @@ class SentenceAnalyser:
         w = self.words[trig.id]
         if trig.pos and tok.pos_ not in trig.pos:
             return f"part of speech {tok.pos_} not in {'/'.join(trig.pos)}"
-        if tok.pos_ in {"NOUN", "PROPN"} and tok.dep_ in {"compound", "amod"} and tok.head.pos_ in {"NOUN", "PROPN"}:
+        if tok.dep_ in {"compound", "amod"} and tok.head.pos_ in {"NOUN", "PROPN"} and len(span) == 1:
             return f"modifies {tok.head.text!r} (a kind of thing, not an event)"
+        if tok.dep_ == "acl" and tok.tag_ == "VBN":
+            return f"describes {tok.head.text!r} (background, e.g. 'the accord signed in 2001')"
+        if tok.pos_ in {"NOUN", "PROPN"}:
+            p = tok.head if tok.dep_ == "pobj" else (tok.head.head if tok.head.dep_ == "pobj" and tok.dep_ == "prep" else None)
+            if tok.dep_ == "pobj" and tok.head.lower_ == "of" and tok.head.head.dep_ == "pobj":
+                p = tok.head.head.head   # "after 12 days of battles"
+            if p is not None and p.lower_ in BACKGROUND_PREPS:
+                return f"background mention ({p.text!r} ...)"
         near = self._near(tok)
-        bad = self._has(near, w["forbid"])
+        bad = self._has(near, w["forbid"], nominal=True)
         if bad:
             return f"forbidden context word {bad!r}"
         objs = self._objects(tok)
@@ -179,6 +199,8 @@ class SentenceAnalyser:
                 if g.lemma_.lower() in trig.forbid_head or g.lower_ in trig.forbid_head:
                     return f"governed by {g.text!r}"
         if trig.head_verbs:
+            if tok.dep_ in {"nsubj", "nsubjpass"} and tok.head.pos_ in {"VERB", "AUX"}:
+                verb = tok.head
             if verb is None or verb.lemma_.lower() not in trig.head_verbs:
                 return f"needs a verb like {'/'.join(trig.head_verbs[:4])} (got {verb.text if verb is not None else 'none'})"
         if w["need"]:
@@ -203,6 +225,12 @@ class SentenceAnalyser:
                     marks = [g.lower_ for g in c.children if g.dep_ in {"mark", "advmod"}] + [c.lower_]
                     if any(m in trig.forbid_complement for m in marks):
                         return f"complement introduced by {marks[0]!r}"
+        if trig.need_complement == "clause":
+            if not any(c.dep_ in {"xcomp", "ccomp"} for c in tok.children):
+                return "no clause saying what to do"
+        if trig.type == "REQUEST" and any(c.dep_ == "dobj" and (c.lemma_.lower() in self.military_objects or
+                                                                c.lower_ in self.military_objects) for c in tok.children):
+            return "an order to (own) forces, not a request to another party"
         if trig.need_complement in {"any", "modal"}:
             comps = [c for c in tok.children if c.dep_ in {"xcomp", "ccomp", "dobj", "prep", "dative", "advcl", "pobj"}]
             if tok.dep_ in {"relcl", "acl"} or tok.pos_ == "NOUN":
@@ -219,13 +247,15 @@ class SentenceAnalyser:
         """"X said Y must do Z": a demand by X on Y."""
         verb = cand.token.head
         subj = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
-        if subj is None or subj.lower_ in {"i", "we", "you", "it", "there", "this", "that"} or verb.lemma_ == "be":
+        if subj is None or subj.lower_ in {"i", "we", "you", "it", "there", "this", "that"}:
+            return None
+        if verb.lemma_ == "be" and any(c.lower_ in {"able", "aware", "clear", "true"} for c in verb.children):
             return None
         if any(c.dep_ == "neg" for c in verb.children):
             return None
         cur, speaker = verb, None
         for _ in range(3):
-            if cur.head is cur:
+            if cur.head.i == cur.i:
                 break
             if cur.dep_ in {"ccomp", "conj", "parataxis"} and cur.head.lemma_.lower() in self.speech | {
                     "declare", "reiterate", "remind", "conclude", "insist", "stress"}:
@@ -252,24 +282,21 @@ class SentenceAnalyser:
                 subj = next((c for c in root.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
                 if subj is not None:
                     region -= {t.i for t in subj.subtree}
-            inner = [c for c in cands if c is not gov and c.span.root.i in region and id(c) not in drop
-                     and c.trigger.frame != "must"]
+            inner = [c for c in cands if c.token.i != gov.token.i and c.span.root.i in region and id(c) not in drop
+                     and c.trigger.frame != "must" and not _under_condition(c.span.root, root)]
             if not inner:
                 if gov.trigger.need_complement == "inner":
                     drop.add(id(gov))
                     rejected.append(Rejection(gov.span.text, gov.trigger.id, "governs no event"))
                 continue
-            first = inner[0]
-            if first.type in gov.trigger.yield_to or gov.trigger.inner_map.get(first.type) == first.type:
+            first = min(inner, key=lambda c: _distance(c.span.root, root))
+            if gov.trigger.inner_map.get(first.type) == first.type:
                 drop.add(id(gov))
                 first.governor = gov.span.root
                 first.notes.append(f"{gov.span.text!r} ({gov.type}) yields to this {first.type}")
                 rejected.append(Rejection(gov.span.text, gov.trigger.id, f"yields to the {first.type} it governs"))
                 continue
-            for c in inner:
-                drop.add(id(c))
-                rejected.append(Rejection(c.span.text, c.trigger.id, f"absorbed by {gov.span.text!r} ({gov.type})"))
-            gov.absorbed = inner
+            gov.absorbed = inner   # governed events stay: the context flags mark them (hypothetical, negated)
             new_type = gov.trigger.inner_map.get(first.type)
             if new_type:
                 gov.notes.append(f"governed {first.type} turns {gov.type} into {new_type}")
@@ -278,10 +305,16 @@ class SentenceAnalyser:
                 gov.mode = self.lex.modes.get("THREATEN", {}).get("inner", {}).get(first.type)
             if gov.type == first.type and not gov.mode:
                 gov.mode = first.mode
+        for a in cands:   # "staged rallies to demand reforms": the demand is the rally's purpose
+            for b in cands:
+                if b.type == "REQUEST" and a is not b and a.type != "REQUEST" and id(a) not in drop \
+                        and b.token.dep_ in {"advcl", "xcomp", "acl"} and b.token.head.i in (a.token.i, a.span.root.i):
+                    drop.add(id(b))
+                    rejected.append(Rejection(b.span.text, b.trigger.id, f"purpose of {a.span.text!r} ({a.type})"))
         for a in cands:   # "endorsed the truce proposal": one AGREE, not two
             for b in cands:
                 if a is not b and a.type == b.type and id(a) not in drop and id(b) not in drop \
-                        and b.token.pos_ in {"NOUN", "PROPN"} and (b.token.head is a.token or b.token.head.head is a.token):
+                        and b.token.pos_ in {"NOUN", "PROPN"} and _distance(b.token, a.token) <= 4:
                     drop.add(id(b))
                     rejected.append(Rejection(b.span.text, b.trigger.id, f"same event as {a.span.text!r}"))
         return [c for c in cands if id(c) not in drop]
@@ -319,6 +352,12 @@ class SentenceAnalyser:
                 return Actor(text=tok.text, name=base.name, country=base.country, sector=base.sector)
             return Actor(text=tok.text)
         actor = self.gaz.resolve(tok)
+        if actor.country is None:   # "its troops", "their forces": the owner's country
+            owner = next((c for c in tok.children if c.dep_ == "poss" and c.lower_ in PRONOUNS), None)
+            if owner is not None:
+                base = self._actor(owner, memory, ctx, avoid)
+                if base is not None and base.country:
+                    actor = Actor(text=actor.text, name=base.name, country=base.country, sector=actor.sector)
         if actor.country and tok.ent_type_ in {"PERSON", "ORG", "GPE", "NORP"}:
             memory["person" if tok.ent_type_ == "PERSON" else "group"] = actor
         return actor
@@ -333,6 +372,14 @@ class SentenceAnalyser:
             ctx.reported_by = None
             ctx.cues.pop("reported", None)
         cand.context = ctx
+        if cand.type in COERCIVE and ctx.cues.get("hypothetical", "").lower() in {"unless", "if"} and (
+                ctx.cues["hypothetical"].lower() == "unless" or ctx.future or any(
+                    c.lower_ in {"will", "would", "may", "might"} for c in clause_head(cand.span.root).children)):
+            cand.notes.append(f"{cand.type} on condition ({ctx.cues['hypothetical']!r}) is a threat")
+            cand.mode = lex.modes.get("THREATEN", {}).get("inner", {}).get(cand.type, cand.mode)
+            cand.type = "THREATEN"
+            ctx.hypothetical = False
+            ctx.cues.pop("hypothetical", None)
         actor_tok = args.find_actor(tok, cand.type, self.gaz)
         cand.actor = self._actor(actor_tok, memory, ctx)
         if cand.trigger.frame == "must":
@@ -403,6 +450,23 @@ class SentenceAnalyser:
         c -= 0.1 if cand.context.hypothetical else 0.0
         c -= 0.05 if cand.notes and any("clause" in n for n in cand.notes) else 0.0
         return round(min(0.97, max(0.05, c)), 3)
+
+
+def _distance(tok: Token, ancestor: Token) -> int:
+    n, cur = 0, tok
+    while cur.i != ancestor.i and cur.head.i != cur.i and n < 20:
+        cur, n = cur.head, n + 1
+    return n
+
+
+def _under_condition(tok: Token, ancestor: Token) -> bool:
+    """True if ``tok`` sits in an if/unless/because clause below ``ancestor`` ("help defend X if it is attacked")."""
+    cur = tok
+    while cur.i != ancestor.i and cur.head.i != cur.i:
+        if cur.dep_ == "advcl" and any(c.dep_ == "mark" for c in cur.children):
+            return True
+        cur = cur.head
+    return False
 
 
 def trigger_matcher(nlp, lexicon: Lexicon) -> PhraseMatcher:
