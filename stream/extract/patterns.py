@@ -162,8 +162,24 @@ class SentenceAnalyser:
                 return w
         return None
 
-    def _has_actor(self, doc: Doc) -> bool:
-        return any(self.gaz.entry_for_ent(e) is not None for e in doc.ents)
+    def _actorish(self, tok: Token) -> bool:
+        """A known state, leader, force or IGO in the subject, agent or possessor slot of the trigger."""
+        head = clause_head(tok)
+        region: set = set()
+        for node in {tok, head, args.governing_verb(tok) or head}:
+            for c in node.children:
+                if c.dep_ in {"nsubj", "nsubjpass", "agent", "poss", "compound", "amod", "nmod"} or (
+                        c.dep_ == "prep" and c.lower_ in {"by", "between", "from"}):
+                    region.update(c.subtree)
+        if tok.dep_ in {"relcl", "acl"}:
+            region.update(tok.head.subtree)
+        idx = {t.i for t in region}
+        for ent in tok.doc.ents:
+            if ent.start in idx or ent.end - 1 in idx:
+                entry = self.gaz.entry_for_ent(ent)
+                if entry is not None and entry.kind in {"state", "capital", "demonym", "actor"}:
+                    return True
+        return False
 
     def _check(self, trig: Trigger, span: Span, tok: Token) -> str | None:
         """None if the sense is confirmed, else why not."""
@@ -207,7 +223,7 @@ class SentenceAnalyser:
             plain = w["need"] - {"@actor", "@place"}
             ok = bool(self._has(near, frozenset(plain)))
             if not ok and "@actor" in trig.need:
-                ok = self._has_actor(span.doc)
+                ok = self._actorish(tok)
             if not ok and "@place" in trig.need:
                 ok = any(e.label_ in {"GPE", "LOC", "FAC"} for e in span.doc.ents)
             if not ok:
@@ -221,12 +237,12 @@ class SentenceAnalyser:
                 return f"object lacks {'/'.join(trig.need_object)}"
         if trig.forbid_complement:
             for c in tok.children:
-                if c.dep_ in {"ccomp", "xcomp", "prep", "advcl"}:
+                if c.dep_ in {"ccomp", "xcomp", "prep", "advcl", "prt"}:
                     marks = [g.lower_ for g in c.children if g.dep_ in {"mark", "advmod"}] + [c.lower_]
                     if any(m in trig.forbid_complement for m in marks):
                         return f"complement introduced by {marks[0]!r}"
-        if trig.need_complement == "clause":
-            if not any(c.dep_ in {"xcomp", "ccomp"} for c in tok.children):
+        if trig.need_complement == "clause":   # "told X to ...", not "..., officials told AFP"
+            if not any(c.dep_ in {"xcomp", "ccomp"} and c.i > tok.i for c in tok.children):
                 return "no clause saying what to do"
         if trig.type == "REQUEST" and any(c.dep_ == "dobj" and (c.lemma_.lower() in self.military_objects or
                                                                 c.lower_ in self.military_objects) for c in tok.children):
