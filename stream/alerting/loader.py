@@ -53,18 +53,48 @@ class RuleSet:
 
 
 def find_rule_files(path: str | os.PathLike) -> list[Path]:
-    """The rule files under ``path`` in a stable order (tests/ and hidden entries skipped)."""
+    """The rule files under ``path`` in a stable order: each directory's files, then its subdirectories.
+
+    Only real rule files count: ``*.yaml``/``*.yml`` entries that are regular
+    files once symbolic links are followed. Skipped: hidden entries (which
+    covers the ``..data`` link and the ``..<timestamp>`` directories of a
+    Kubernetes ConfigMap volume), directories named ``tests``, and dangling
+    links (a ConfigMap key that was just removed). Linked directories are
+    followed, each real directory at most once.
+    """
     root = Path(path)
     if root.is_file():
         return [root]
     if not root.is_dir():
         return []
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "tests" and not d.startswith("."))
-        for name in sorted(filenames):
-            if name.endswith((".yaml", ".yml")) and not name.startswith("."):
-                found.append(Path(dirpath) / name)
+    found: list[Path] = []
+    visited: set[str] = set()
+
+    def walk(directory: Path) -> None:
+        real = os.path.realpath(directory)
+        if real in visited:  # a link loop, or the same directory linked twice
+            return
+        visited.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            return
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():  # follows links
+                    if entry.name != "tests":
+                        subdirs.append(Path(entry.path))
+                elif entry.name.endswith((".yaml", ".yml")) and entry.is_file():  # False when dangling
+                    found.append(Path(entry.path))
+            except OSError:
+                continue
+        for sub in subdirs:
+            walk(sub)
+
+    walk(root)
     return found
 
 

@@ -3,6 +3,15 @@
 ``changed()`` is cheap (a stat of each file) so the app may poll it every
 couple of seconds; ``reload()`` reads and checks everything and, on any
 error, keeps the last good engine in force and reports every problem.
+
+Change detection follows symbolic links: each file is identified by the
+file it finally resolves to (real path, inode, size, times), not by the
+link. A Kubernetes ConfigMap volume updates by writing a new
+``..<timestamp>/`` directory and atomically re-pointing the ``..data`` link
+at it; the visible ``rule.yaml -> ..data/rule.yaml`` links never change, but
+their targets' real paths do, so the swap is noticed even when sizes and
+modification times are equal. If the files change while they are being
+read (a mix of old and new), ``reload()`` reads them again.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from .limits import Limits
 from .loader import RuleSet, find_rule_files, parse_sources, read_sources
 
 __all__ = ["RuleStore", "ReloadResult"]
+
+READ_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -58,14 +69,20 @@ class RuleStore:
 
     @property
     def fingerprint(self) -> str:
-        """A cheap fingerprint of the file set on disk: names, sizes and modification times."""
+        """A cheap fingerprint of the file set on disk.
+
+        Per file: its name, the real path it resolves to through links, and the
+        inode, size, modification and change times of that real file.
+        """
         h = hashlib.sha256()
         for f in find_rule_files(self.path):
             try:
-                st = f.stat()
+                real = os.path.realpath(f)
+                st = os.stat(real)
+                ident = f"{real}\0{st.st_dev}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}"
             except OSError:
-                continue
-            h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+                ident = "unreadable"
+            h.update(f"{f}\0{ident}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()[:20]
 
     def changed(self) -> bool:
@@ -75,15 +92,13 @@ class RuleStore:
     def reload(self) -> ReloadResult:
         """Read and check every file; swap the engine only if there is no error."""
         with self._lock:
-            self._seen_fingerprint = self.fingerprint
             problems = Problems()
-            files = find_rule_files(self.path)
+            files, sources = self._snapshot(problems)
             if not files:
                 what = "does not exist" if not self.path.exists() else "holds no *.yaml rule files"
                 problems.error(f"{self.path} {what}", Location(str(self.path)), code="io")
                 result = self._failed(problems.sorted())
             else:
-                sources = read_sources(files, problems, self.limits)
                 ruleset, items = parse_sources(sources, self.limits, problems)
                 if ruleset is None:
                     result = self._failed(items)
@@ -96,6 +111,23 @@ class RuleStore:
                                           changed=changed, warnings=warnings)
             self.last_result = result
             return result
+
+    def _snapshot(self, problems: Problems) -> tuple[list[Path], list[tuple[str, str]]]:
+        """The files and their texts, read again while they change under us (a few times at most).
+
+        The fingerprint is taken before reading, so a change during the last
+        attempt is still seen by the next ``changed()``.
+        """
+        for _ in range(READ_ATTEMPTS):
+            before = self.fingerprint
+            attempt = Problems()
+            files = find_rule_files(self.path)
+            sources = read_sources(files, attempt, self.limits)
+            if self.fingerprint == before:
+                break
+        self._seen_fingerprint = before
+        problems.items.extend(attempt.items)
+        return files, sources
 
     def _failed(self, problems: list[RuleProblem]) -> ReloadResult:
         return ReloadResult(ok=False, errors=[p for p in problems if p.is_error],
