@@ -20,8 +20,8 @@ __all__ = ["Paragraph", "Prepared", "prepare", "resolve_date", "DATE_LINE"]
 DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 _PARA_SPLIT = re.compile(r"\n[ \t]*\n\s*")
 _DATELINE = re.compile(
-    r"^(?P<dl>(?:[A-Z][A-Za-z.'\- ]{1,40}|[A-Z]{2,}(?:[ \-][A-Z]{2,})*)"       # place
-    r"(?:,\s*[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+)?)?"                        # , region / country
+    r"^(?P<dl>(?P<place>[A-Z][A-Za-z.'\-]*(?:\s[A-Z][A-Za-z.'\-]*){0,3})"              # KYIV, NEW YORK
+    r"(?:,\s*[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+)?)?"                                # , Ukraine
     r"(?:,?\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2})?"  # , March 15
     r"(?:\s*\((?:Reuters|AP|AFP|Xinhua|dpa|DPA|UPI|TASS|Interfax|Bloomberg|CNN|BBC)\))?"  # (Reuters)
     r")\s*(?:[-\u2013\u2014]+|:)\s+")
@@ -105,7 +105,7 @@ def prepare(text: str) -> Prepared:
             continue
         if dateline is None and len(paragraphs) <= 1:
             dm = _DATELINE.match(body)
-            if dm and (_AGENCY.search(dm.group("dl")) or dm.group("dl").isupper()
+            if dm and (_AGENCY.search(dm.group("dl")) or dm.group("place").isupper()
                        or re.search(r"\d", dm.group("dl"))):
                 dateline = dm.group("dl").strip()
                 start += dm.end()
