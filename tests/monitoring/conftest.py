@@ -92,7 +92,10 @@ def metrics_target(tmp_path_factory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("worker")
     [seed] = list(read_articles(str(next(iter(sorted((REPO / "seeds").glob("*.txt")))))))
     with EmbeddedBroker(log_dir=tmp) as broker:
-        settings = unique_settings(broker.address)
+        # The default topic names, as in production (this broker serves only this worker).
+        settings = unique_settings(broker.address, articles_topic="articles", events_topic="events",
+                                   alerts_topic="alerts", dlq_topic="articles-dlq",
+                                   matches_topic="sitrep-rule-matches", silences_topic="sitrep-silences")
         create_topics(settings)
         worker = WorkerProcess(settings, tmp / "worker.log", "monitored").start()
         feed = None
