@@ -1,4 +1,4 @@
-"""``sitrep rules check`` and ``sitrep rules test``: validate and unit-test alert rules."""
+"""``sitrep rules check | test | backtest``: validate, unit-test and backtest alert rules."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ __all__ = ["register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from .common import add_model_options, add_rules_options
+    from .common import add_kafka_options, add_model_options, add_rules_options
 
-    rules = subparsers.add_parser("rules", help="check and test alert rules",
-                                  description="Validate alert rules and run their unit tests.")
+    rules = subparsers.add_parser("rules", help="check, test and backtest alert rules",
+                                  description="Validate alert rules, run their unit tests, "
+                                              "or replay past input through them.")
     sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
 
     check = sub.add_parser("check", help="validate rule files: every error with file:line:col",
@@ -35,6 +36,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--json", action="store_true", help="print a JSON report instead of text")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
     test.set_defaults(func=cmd_test)
+
+    bt = sub.add_parser(
+        "backtest", help="what the rules would have alerted over a past time range (publishes nothing)",
+        description="Replay a time range of the events topic (or of the articles topic, running the "
+                    "extractor) through the rules with in-memory state, and report per rule the alerts, "
+                    "revisions, first and last time and top group keys. Nothing is published; no consumer "
+                    "group is joined. Times are Kafka record times: ISO 8601 (UTC unless an offset is "
+                    "given), 'now', or relative to now like -24h, -7d, -1h30m. The range is [from, to).")
+    bt.add_argument("--from", dest="start", required=True, metavar="TIME",
+                    help="start of the range (ISO 8601, or -24h, -7d, now)")
+    bt.add_argument("--to", dest="end", default="now", metavar="TIME", help="end of the range (default: now)")
+    bt.add_argument("--input", choices=["events", "articles"], default="events",
+                    help="replay the events topic (default) or the articles topic through the extractor")
+    add_rules_options(bt)
+    add_model_options(bt)
+    add_kafka_options(bt)
+    bt.add_argument("--json", action="store_true", help="print the report as JSON")
+    bt.add_argument("--show", action="store_true",
+                    help="also print every alert (and revision) that would have been published")
+    bt.add_argument("--top", type=int, default=5, metavar="N", help="group keys listed per rule (default 5)")
+    bt.set_defaults(func=cmd_backtest)
 
     rules.set_defaults(func=lambda args, settings: (rules.print_help(), 2)[1])
 
@@ -101,3 +123,33 @@ def cmd_test(args: argparse.Namespace, settings) -> int:
         print(f"sitrep: error: no rule tests under {path}", file=sys.stderr)
         return 1
     return 1 if failed else 0
+
+
+def cmd_backtest(args: argparse.Namespace, settings) -> int:
+    from datetime import datetime, timezone
+
+    from ..alerting import Engine, check_rules
+    from ..backtest import format_report, parse_when, run_backtest
+    from ..render import format_alert
+    from .pipeline import resolve_broker
+
+    now = datetime.now(timezone.utc)
+    start, end = parse_when(args.start, now), parse_when(args.end, now)
+    ruleset, problems = check_rules(settings.rules_path)
+    if ruleset is None:
+        print(f"sitrep: the rules under {settings.rules_path} are not valid:", file=sys.stderr)
+        for problem in problems:
+            if problem.is_error:
+                print(f"  {problem}", file=sys.stderr)
+        return 2
+    settings, _ = resolve_broker(settings, start=False)
+    report = run_backtest(settings, Engine(ruleset), start, end, input=args.input)
+    if args.json:
+        print(json.dumps(report.to_dict(args.top, with_alerts=args.show), indent=2, ensure_ascii=False))
+        return 0
+    if args.show:
+        colour = sys.stdout.isatty()
+        for _, alert in report.alerts:
+            print(format_alert(alert, colour=colour) + "\n")
+    print(format_report(report, top=args.top))
+    return 0
