@@ -164,6 +164,10 @@ def find_recipient(tok: Token, etype: str, gaz, military_words: frozenset[str]) 
             if c.dep_ == "dobj":
                 if c.lower_ in _REL and node.dep_ == "relcl":
                     return node.head
+                if etype in {"CONCEDE"} and not is_entity(c, gaz):
+                    owner = _theme_owner(c, gaz)   # "released three Israeli hostages" -> Israel
+                    if owner is not None:
+                        return owner
                 if etype in ACT_ON_TYPES and c.lemma_.lower() not in military_words:
                     if etype == "SANCTION" and not is_entity(c, gaz):
                         owner = _theme_owner(c, gaz)

@@ -76,7 +76,14 @@ def merge_mentions(mentions: list[Mention], article: Article, extractor: str) ->
             groups.append(_Group(m))
         else:
             target.add(m)
-    return [_event(g, article, extractor) for g in groups]
+    events = [_event(g, article, extractor) for g in groups]
+    seen: dict[str, int] = {}
+    for i, e in enumerate(events):   # distinct events that agree on every id part: number them in order
+        n = seen.get(e.id, 0)
+        seen[e.id] = n + 1
+        if n:
+            events[i] = replace(e, id=f"{e.id}-{n + 1}")
+    return events
 
 
 def _event(g: _Group, article: Article, extractor: str) -> Event:
@@ -98,8 +105,9 @@ def _event(g: _Group, article: Article, extractor: str) -> Event:
             context = replace(context, reported=True, reported_by=rep.reported_by)
     confidence = min(0.97, max(m.confidence for m in g.mentions) + 0.04 * (len(evidence) - 1))
     loc_key = (location.country or location.text.lower()) if location else None
+    flags = "".join(f for f, on in (("n", context.negated), ("h", context.hypothetical)) if on)
     eid = stable_id(article.id, g.type, mode, actor_key(actor), actor_key(recipient), loc_key, first.lemma,
-                    prefix="ev-")
+                    *([flags] if flags else []), prefix="ev-")
     ordered = sorted(g.mentions, key=lambda m: m.evidence.start)
     return Event(
         id=eid, type=g.type, article=article.ref(), text=ordered[0].evidence.sentence, trigger=ordered[0].trigger,

@@ -424,6 +424,20 @@ class SentenceAnalyser:
                 loc_tok = rec_tok
         if loc_tok is not None:
             cand.location = self.gaz.place(loc_tok)
+        if cand.recipient is not None and cand.recipient.country is None and rec_tok is not None:
+            # "an oil refinery in Russia's Ryazan region": the target's country from its own phrase
+            for t in rec_tok.subtree:
+                entry = self.gaz.lookup(t.text) if t.ent_type_ else None
+                if entry is not None and entry.code and entry.kind in {"state", "place", "capital", "demonym"} \
+                        and (cand.actor is None or entry.code != cand.actor.country):
+                    cand.recipient = Actor(text=cand.recipient.text, name=None, country=entry.code,
+                                           sector=cand.recipient.sector)
+                    break
+        if cand.recipient is not None and cand.recipient.country is None and cand.type == "ASSAULT" and \
+                cand.location is not None and cand.location.country and \
+                (cand.actor is None or cand.actor.country != cand.location.country):
+            cand.recipient = Actor(text=cand.recipient.text, country=cand.location.country,
+                                   sector=cand.recipient.sector)
         if cand.recipient is None and cand.type == "ASSAULT" and cand.location and cand.location.country and \
                 (cand.actor is None or cand.actor.country != cand.location.country):
             cand.recipient = Actor(text=cand.location.text, name=cand.location.name, country=cand.location.country)
