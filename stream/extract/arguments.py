@@ -86,11 +86,15 @@ def _verb_actor(verb: Token, depth: int = 0) -> Token | None:
             if obj is not None and verb.head.lemma_ not in {"help"}:
                 return obj   # object control: "urged Putin to sign" -> Putin signs
             return _verb_actor(verb.head, depth + 1)
-        if verb.dep_ in {"advcl", "conj", "pcomp"} and verb.head.pos_ in {"VERB", "AUX"}:
+        if verb.dep_ in {"advcl", "conj"} and verb.head.pos_ in {"VERB", "AUX"}:
             return _verb_actor(verb.head, depth + 1)
         if verb.dep_ in {"acl", "relcl"} and verb.head.pos_ in {"NOUN", "PROPN"} and (
                 verb.head.ent_type_ or verb.head.lower_ in _AGENT_NOUNS):
             return verb.head
+        if verb.dep_ == "pcomp" and verb.head.lower_ == "into":   # "pressure Russia into accepting"
+            obj = next((c for c in verb.head.head.children if c.dep_ == "dobj"), None)
+            if obj is not None:
+                return obj
         if verb.dep_ == "pcomp" and verb.head.head.pos_ in {"VERB", "AUX"}:
             return _verb_actor(verb.head.head, depth + 1)
     return None

@@ -87,7 +87,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
     for t in sorted(near, key=lambda x: x.i):
         if t.dep_ == "neg" or (t.dep_ == "det" and t.lower_ == "no" and t.head.i == tok.i):
             res.set("negated", t.text)
-        elif t.lower_ in {"never", "without"} and t.head in (tok, head):
+        elif t.lower_ == "never" and t.head in (tok, head):
             res.set("negated", t.text)
     if tok.dep_ == "pobj" and tok.head.lower_ == "without":
         res.set("negated", "without")

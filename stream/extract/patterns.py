@@ -28,7 +28,7 @@ __all__ = ["Candidate", "Rejection", "SentenceAnalyser", "trigger_matcher"]
 
 # A noun event inside "after/following/since ..." is background to the sentence's news, not news itself.
 COERCIVE = {"SANCTION", "ASSAULT", "RETREAT", "REJECT", "COERCE"}
-BACKGROUND_PREPS = {"after", "following", "since", "before", "amid", "despite", "over", "during"}
+BACKGROUND_PREPS = {"after", "following", "since", "before", "amid", "during"}
 
 
 @dataclass
@@ -308,7 +308,6 @@ class SentenceAnalyser:
             first = min(inner, key=lambda c: _distance(c.span.root, root))
             if gov.trigger.inner_map.get(first.type) == first.type:
                 drop.add(id(gov))
-                first.governor = gov.span.root
                 first.notes.append(f"{gov.span.text!r} ({gov.type}) yields to this {first.type}")
                 rejected.append(Rejection(gov.span.text, gov.trigger.id, f"yields to the {first.type} it governs"))
                 continue
@@ -330,7 +329,9 @@ class SentenceAnalyser:
         for a in cands:   # "endorsed the truce proposal": one AGREE, not two
             for b in cands:
                 if a is not b and a.type == b.type and id(a) not in drop and id(b) not in drop \
-                        and b.token.pos_ in {"NOUN", "PROPN"} and _distance(b.token, a.token) <= 4:
+                        and b.token.pos_ in {"NOUN", "PROPN"} and _distance(b.token, a.token) <= 4 \
+                        and not any(c.dep_ in {"poss", "compound", "amod"} and args.is_entity(c, self.gaz)
+                                    for c in b.token.children):   # "supported Trump's proposal": two parties
                     drop.add(id(b))
                     rejected.append(Rejection(b.span.text, b.trigger.id, f"same event as {a.span.text!r}"))
         return [c for c in cands if id(c) not in drop]
