@@ -47,6 +47,7 @@ class Candidate:
     notes: list[str] = field(default_factory=list)
     absorbed: list["Candidate"] = field(default_factory=list)
     governor: Token | None = None
+    recipient_hint: Token | None = None
 
     @property
     def lemma(self) -> str:
@@ -329,9 +330,11 @@ class SentenceAnalyser:
         for a in cands:   # "endorsed the truce proposal": one AGREE, not two
             for b in cands:
                 if a is not b and a.type == b.type and id(a) not in drop and id(b) not in drop \
-                        and b.token.pos_ in {"NOUN", "PROPN"} and _distance(b.token, a.token) <= 4 \
-                        and not any(c.dep_ in {"poss", "compound", "amod"} and args.is_entity(c, self.gaz)
-                                    for c in b.token.children):   # "supported Trump's proposal": two parties
+                        and b.token.pos_ in {"NOUN", "PROPN"} and _distance(b.token, a.token) <= 4:
+                    owner = next((c for c in b.token.children if c.dep_ in {"poss", "compound", "amod"}
+                                  and args.is_entity(c, self.gaz)), None)
+                    if owner is not None and a.recipient_hint is None:
+                        a.recipient_hint = owner   # "accepted the U.S. proposal": the U.S. is the other party
                     drop.add(id(b))
                     rejected.append(Rejection(b.span.text, b.trigger.id, f"same event as {a.span.text!r}"))
         return [c for c in cands if id(c) not in drop]
@@ -404,6 +407,8 @@ class SentenceAnalyser:
             rec_tok = subj
         else:
             rec_tok = args.find_recipient(tok, cand.type, self.gaz, self.military_objects)
+        if rec_tok is None and cand.recipient_hint is not None:
+            rec_tok = cand.recipient_hint
         if rec_tok is None and cand.absorbed:
             inner = cand.absorbed[0]
             rec_tok = args.find_recipient(inner.token, inner.type, self.gaz, self.military_objects) \

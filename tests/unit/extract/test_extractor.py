@@ -37,7 +37,7 @@ def _one(extractor, article, text, etype, published=None):
     ("Iran threatened to close the Strait of Hormuz if the United States imposed new sanctions.",
      "THREATEN", "IRN", "USA", None),
     ("Israel and Hamas agreed to a ceasefire in Gaza on Wednesday.", "AGREE", "ISR", None, "ceasefire"),
-    ("Ukraine accepted the U.S. proposal for a 30-day ceasefire.", "AGREE", "UKR", None, "ceasefire"),
+    ("Ukraine accepted the U.S. proposal for a 30-day ceasefire.", "AGREE", "UKR", "USA", "ceasefire"),
     ("Hamas released three Israeli hostages on Saturday.", "CONCEDE", "PSE", "ISR", "release"),
     ("Russian troops withdrew from the city of Kherson.", "RETREAT", "RUS", None, "withdraw"),
     ("A ceasefire between Israel and Hezbollah took effect on Wednesday.", "RETREAT", "ISR", "LBN", "ceasefire"),
