@@ -4,6 +4,10 @@ Each worker reads the whole topic (no consumer group: every partition,
 from the beginning) into memory and keeps following it. A record's key is
 the silence id and its value the Silence as JSON; a later record with the
 same id replaces the earlier one, and compaction keeps only the latest.
+
+``sitrep_silences_active`` follows the feed: it is updated when a record
+arrives, every few seconds (silences start and end with time), and when an
+alert is checked.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from .alerting import Silence, silenced_by
@@ -23,13 +27,15 @@ __all__ = ["SilenceFeed"]
 
 log = logging.getLogger(__name__)
 
+GAUGE_INTERVAL = 5.0
+
 
 class SilenceFeed:
     def __init__(self, settings: Settings, metrics: Metrics | None = None):
         self.settings = settings
         self.metrics = metrics
         self.silences: dict[str, Silence] = {}
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self.loaded = asyncio.Event()
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
@@ -45,6 +51,12 @@ class SilenceFeed:
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring unreadable silence %s: %r", sid, exc)
 
+    def update_gauge(self, now: datetime | None = None) -> int:
+        active = len(self.active(now or datetime.now(timezone.utc)))
+        if self.metrics is not None:
+            self.metrics.silences_active.set(active)
+        return active
+
     def active(self, now: datetime) -> list[Silence]:
         return [s for s in self.silences.values() if s.starts_at <= now < s.ends_at]
 
@@ -55,15 +67,23 @@ class SilenceFeed:
         return silenced_by(alert, active, now) if active else None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._follow(), name="silence-feed")
+        self._tasks = [asyncio.create_task(self._follow(), name="silence-feed"),
+                       asyncio.create_task(self._tick(), name="silence-gauge")]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             try:
-                await self._task
+                await task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
+        self._tasks = []
+
+    async def _tick(self) -> None:
+        while True:
+            self.update_gauge()
+            await asyncio.sleep(GAUGE_INTERVAL)
 
     async def _follow(self) -> None:
         from .clients import read_topic
@@ -73,6 +93,7 @@ class SilenceFeed:
                 async for record in read_topic(self.settings, self.settings.silences_topic,
                                                from_beginning=True, follow=True, idle_timeout=None):
                     self.apply(record.key, record.value)
+                    self.update_gauge()
                     self.loaded.set()
             except asyncio.CancelledError:
                 raise

@@ -1,0 +1,105 @@
+"""Helpers for the rule tests on the live pipeline: events straight onto the events topic.
+
+Producing Event JSON to the events topic (keyed by article id, as the
+extract agent does) exercises routing, re-keying and stateful evaluation
+without depending on what the extractor finds in a text. Each test writes
+its own rules into a temporary directory that the worker watches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from pipeline_kit import REPO, WorkerProcess, read_json, run, settings_env
+from stream.clients import produce_raw
+from stream.config import Settings
+from stream.models import Actor, ArticleRef, Context, Event, Place, to_json
+
+_n = itertools.count(1)
+RUN = uuid.uuid4().hex[:6]  # event and article ids unique to this test run
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def ago(**delta: float) -> datetime:
+    """A time before now (windows use event time, and times after now are taken as now)."""
+    return now() - timedelta(**delta)
+
+
+def event(type: str, *, actor: str | None = "RUS", recipient: str | None = None,
+          location: str | None = None, source: str = "reuters", at: datetime | None = None,
+          mode: str | None = None, id: str | None = None, article_id: str | None = None) -> Event:
+    """A distinct event (own id, own article) unless ``id``/``article_id`` are given."""
+    n = next(_n)
+    article_id = article_id or f"art-{RUN}-{n}"
+    return Event(
+        id=id or f"ev-{RUN}-{n}", type=type, text=f"{type} reported by {source} ({n})", trigger="trigger",
+        mode=mode,
+        article=ArticleRef(id=article_id, source=source, url=f"https://{source}.example/{article_id}",
+                           title=f"{type} {n}", published_at=at or ago(minutes=1)),
+        actor=Actor(text=actor, name=actor, country=actor) if actor else None,
+        recipient=Actor(text=recipient, name=recipient, country=recipient) if recipient else None,
+        location=Place(text=location, name=location, country=location) if location else None,
+        context=Context(), confidence=0.9)
+
+
+def send_events(settings: Settings, events: list[Event]) -> int:
+    """Produce events to the events topic, keyed by article id like the extract agent."""
+    return run(produce_raw(settings, settings.events_topic,
+                           [(e.article.id.encode(), to_json(e)) for e in events]))
+
+
+def alerts(settings: Settings, rule: str | None = None) -> list[dict]:
+    """Every alert record on the alerts topic (of one rule), in topic order per partition."""
+    return [a for a in read_json(settings, settings.alerts_topic) if rule is None or a["rule_id"] == rule]
+
+
+def at_least(settings: Settings, rule: str, n: int) -> list[dict] | None:
+    """The rule's alert records once there are at least ``n`` (for ``wait_for``)."""
+    found = alerts(settings, rule)
+    return found if len(found) >= n else None
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write atomically (hidden temporary file, then rename), as a watcher must never see half a file."""
+    tmp = path.parent / f".{path.name}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def cli(settings: Settings, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """Run ``sitrep ARGS`` as a subprocess with the pipeline's SITREP_* settings."""
+    env = dict(os.environ)
+    env.update(settings_env(settings))
+    result = subprocess.run([sys.executable, "-m", "stream.cli", *args], env=env, cwd=str(REPO),
+                            capture_output=True, text=True, timeout=timeout)
+    return result
+
+
+def metric(worker: WorkerProcess, name: str, **labels: str) -> float:
+    return worker.metric(name, **labels)
+
+
+def assigned_partitions(worker: WorkerProcess, topic: str) -> set[int]:
+    """Partitions of ``topic`` the worker reports lag for, i.e. the ones assigned to it."""
+    status, body = worker.get("/metrics")
+    out = set()
+    for line in body.splitlines():
+        if line.startswith("sitrep_consumer_lag_messages{") and f'topic="{topic}"' in line:
+            part = line.split('partition="', 1)[1].split('"', 1)[0]
+            out.add(int(part))
+    return out
+
+
+def dump(records: Any) -> str:
+    return json.dumps(records, indent=1, default=str)[:4000]
