@@ -165,6 +165,13 @@ class SentenceAnalyser:
 
     def _actorish(self, tok: Token) -> bool:
         """A known state, leader, force or IGO in the subject, agent or possessor slot of the trigger."""
+        found = args.find_actor(tok, "", self.gaz)
+        if found is not None and found.ent_type_:
+            entry = self.gaz.lookup(found.text)
+            if entry is not None and entry.kind in {"state", "capital", "demonym", "actor"}:
+                return True
+            if self.gaz.resolve(found).country:
+                return True
         head = clause_head(tok)
         region: set = set()
         for node in {tok, head, args.governing_verb(tok) or head}:
@@ -489,10 +496,11 @@ class SentenceAnalyser:
 
 
 def _distance(tok: Token, ancestor: Token) -> int:
+    """Steps up from ``tok`` to ``ancestor``; 99 when it is not an ancestor."""
     n, cur = 0, tok
     while cur.i != ancestor.i and cur.head.i != cur.i and n < 20:
         cur, n = cur.head, n + 1
-    return n
+    return n if cur.i == ancestor.i else 99
 
 
 def _under_condition(tok: Token, ancestor: Token) -> bool:
