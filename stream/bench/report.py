@@ -1,0 +1,275 @@
+"""Targets, the terminal report, and the Markdown table of a benchmark result.
+
+The result is one JSON-able dict (``SCHEMA``) with a section per part that
+ran: ``machine``, ``settings``, ``corpus``, ``baselines``, ``throughput``,
+``latency``, ``scale``, ``memory``, ``rules``, and ``targets``: a list of
+``{"id", "name", "value", "op", "target", "unit", "pass"}`` where ``pass`` is
+``None`` when the part that measures it did not run.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .stats import ratio
+
+__all__ = ["SCHEMA", "TARGETS", "evaluate_targets", "render_text", "render_markdown", "update_docs"]
+
+SCHEMA = "sitrep-bench/1"
+
+# id: (description, op, target, unit)
+TARGETS = {
+    "vs_naive": ("end-to-end throughput / naive full model (a)", ">=", 3.0, "x"),
+    "vs_extractor": ("end-to-end throughput / extractor alone (b)", ">=", 0.8, "x"),
+    "latency_p99": ("p99 produce -> alert at half the max rate", "<=", 1.0, "s"),
+    "batching_extra": ("latency batching adds (p50/p95/p99, worst)", "<=", None, "s"),  # target: batch_wait
+    "scale_out": ("2 workers / 1 worker (4+ partitions)", ">=", 1.7, "x"),
+    "rss_max": ("RSS per worker, max", "<=", 400.0, "MB"),
+    "rss_slope": ("RSS growth at steady state", "<=", 1.0, "MB/min"),
+    "rules_overhead": ("1,000 rules vs 10 rules, per event", "<=", 0.10, "%"),
+}
+
+
+def _check(value: float | None, op: str, target: float) -> bool | None:
+    if value is None:
+        return None
+    return value >= target if op == ">=" else value <= target
+
+
+def evaluate_targets(result: dict) -> list[dict]:
+    """Every target with the measured value (``None`` when its part did not run)."""
+    values: dict[str, float | None] = {k: None for k in TARGETS}
+    notes: dict[str, str] = {}
+    tp = result.get("throughput") or {}
+    base = result.get("baselines") or {}
+    if tp and base:
+        values["vs_naive"] = ratio(tp.get("articles_per_s"), base.get("naive_estimated_articles_per_s"))
+        values["vs_extractor"] = ratio(tp.get("articles_per_s"), (base.get("extractor") or {}).get("articles_per_s"))
+    lat = result.get("latency") or {}
+    batch_wait = None
+    if lat:
+        values["latency_p99"] = lat.get("p99")
+        extra = lat.get("batching_extra_s") or {}
+        worst = [v for v in (extra.get("p50"), extra.get("p95"), extra.get("p99")) if v is not None]
+        values["batching_extra"] = max(worst) if worst else None
+        batch_wait = lat.get("batch_wait")
+        notes["latency_p99"] = f"at {lat.get('rate', 0):.1f} articles/s"
+    scale = result.get("scale") or {}
+    if scale:
+        values["scale_out"] = scale.get("ratio")
+    rss = _all_rss(result)
+    if rss:
+        values["rss_max"] = max(rss)
+    mem = result.get("memory") or {}
+    if mem:
+        values["rss_slope"] = mem.get("slope_mb_per_min")
+        notes["rss_slope"] = f"over {mem.get('duration_s', 0) / 60:.1f} min"
+    else:
+        notes["rss_slope"] = "run --duration 600"
+    rules = result.get("rules") or {}
+    if rules:
+        values["rules_overhead"] = rules.get("overhead")
+    out = []
+    for key, (name, op, target, unit) in TARGETS.items():
+        if key == "batching_extra":
+            target = batch_wait
+        value = values[key]
+        out.append({"id": key, "name": name, "value": value, "op": op, "target": target, "unit": unit,
+                    "pass": _check(value, op, target) if target is not None else None,
+                    "note": notes.get(key, "")})
+    return out
+
+
+def _all_rss(result: dict) -> list[float]:
+    out = []
+    for part in ("throughput", "latency_run", "latency_nobatch_run", "scale_two", "memory_run"):
+        run = result.get(part) or {}
+        for w in (run.get("rss_mb") or {}).values():
+            if w.get("max_mb") is not None:
+                out.append(w["max_mb"])
+    return out
+
+
+# ------------------------------------------------------------------ formatting
+def _num(v: Any, unit: str = "", digits: int = 2) -> str:
+    if v is None:
+        return "n/a"
+    if unit == "%":
+        return f"{v * 100:+.1f}%"
+    if unit == "x":
+        return f"{v:.{digits}f}x"
+    return f"{v:,.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def _target_text(t: dict) -> str:
+    if t["target"] is None:
+        return "-"
+    return f"{t['op']} {_num(t['target'], t['unit'])}"
+
+
+def _verdict(t: dict) -> str:
+    return "n/a" if t["pass"] is None else ("PASS" if t["pass"] else "FAIL")
+
+
+def _ms(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:8.1f}"
+
+
+def machine_line(m: dict) -> str:
+    return (f"{m.get('cpu_model', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gb', '?')} GB, "
+            f"Python {m.get('python', '?')}, spaCy {m.get('spacy', '?')}, {m.get('model', '?')} "
+            f"{m.get('model_version', '')}, {m.get('extractor_version', '')}")
+
+
+def _run_lines(run: dict, title: str) -> list[str]:
+    lat = run["latency_s"]["record_timestamps"]
+    lines = [f"{title}: {run['workers']} worker(s), {run['partitions']} partitions, "
+             f"batch {run['batch_size']} / {run['batch_wait']} s, "
+             + (f"produced at {run['target_rate']:.1f}/s" if run.get("target_rate") else "as fast as possible"),
+             f"  {run['articles']} articles in {run['seconds']:.1f} s: {_num(run['articles_per_s'])} articles/s, "
+             f"{_num(run['events_per_s'])} events/s, {_num(run['alerts_per_s'])} alerts/s "
+             f"({run['events']:.0f} events, {run['alerts']} alerts, mean batch {_num(run.get('mean_batch'), '', 1)}, "
+             f"{run['dead_letters']:.0f} dead letters)",
+             f"  latency produce -> alert (record times): p50 {_num(lat['p50'], 's', 3)}  p95 {_num(lat['p95'], 's', 3)}"
+             f"  p99 {_num(lat['p99'], 's', 3)}  max {_num(lat['max'], 's', 3)}  ({lat['count']} alerts)"]
+    obs = run["latency_s"]["observed"]
+    lines.append(f"  latency as seen by a consumer:      p50 {_num(obs['p50'], 's', 3)}  p95 {_num(obs['p95'], 's', 3)}"
+                 f"  p99 {_num(obs['p99'], 's', 3)}")
+    for name, m in run["rss_mb"].items():
+        lines.append(f"  RSS {name}: min {_num(m['min_mb'], 'MB', 0)}  max {_num(m['max_mb'], 'MB', 0)}  "
+                     f"last {_num(m['last_mb'], 'MB', 0)}  ({m['samples']} samples)")
+    cpu = run["cpu"]
+    used = ", ".join(f"{k} {v:.2f}" for k, v in cpu["cores_used"].items())
+    lines.append(f"  CPU cores used: {used}; other processes {_num(cpu.get('other_processes_cores'))}; "
+                 f"machine busy {_num(cpu.get('machine_cores_busy'))} of {cpu.get('cores')}")
+    lines.append(f"  worker CPU per article: {_num(run.get('worker_cpu_ms_per_article'), 'ms', 1)}")
+    return lines
+
+
+def _stage_lines(run: dict, base: dict) -> list[str]:
+    per = run.get("stage_ms_per_article") or {}
+    cpu = run.get("worker_cpu_ms_per_article") or 0.0
+    codec = base.get("codec") or {}
+    events_per_article = run["events"] / run["articles"] if run["articles"] else 0.0
+    rows = [("parse/decode (measured offline)", codec.get("decode_ms_per_article")),
+            ("prefilter (incl. preprocess)", (per.get("preprocess") or 0) + (per.get("prefilter") or 0)),
+            ("model (nlp.pipe on candidates)", per.get("model")),
+            ("patterns (senses, args, merge)", per.get("patterns")),
+            ("rules (route, per event x events)", per.get("rules_route")),
+            ("event JSON x2 (measured offline)", (codec.get("event_json_ms_per_event") or 0) * events_per_article
+             if codec else None),
+            ("other: Kafka, Faust, produce, JSON", per.get("other"))]
+    lines = ["per-stage worker time (ms per article; sum of workers; 'other' = CPU - timed stages)"]
+    for name, v in rows:
+        share = f"{100 * v / cpu:5.1f}%" if v is not None and cpu else "    -"
+        lines.append(f"  {name:<38}{_ms(v)}  {share}")
+    lines.append(f"  {'worker CPU total':<38}{_ms(cpu)}")
+    return lines
+
+
+def render_text(result: dict) -> str:
+    out: list[str] = []
+    s = result.get("settings", {})
+    c = result.get("corpus") or {}
+    out.append(f"sitrep bench {result.get('started_at', '')}  seed {s.get('seed')}  "
+               f"batch {s.get('batch_size')} / {s.get('batch_wait')} s")
+    out.append("machine: " + machine_line(result.get("machine", {})))
+    if result.get("machine", {}).get("load_average"):
+        out.append(f"load average before the run: {result['machine']['load_average']}")
+    if c:
+        out.append(f"corpus: {c['articles']} articles, {c['words']['min']}-{c['words']['max']} words "
+                   f"(mean {c['words']['mean']:.0f}); {c['kinds']}; {c['planted_events']} event sentences planted")
+    base = result.get("baselines") or {}
+    if base:
+        n, e, es = base["naive"], base["extractor"], base["extractor_sample"]
+        out += ["", "baselines (same texts, one process, no Kafka)",
+                f"  (a) naive full model, nlp.pipe batch {n['batch_size']}: {_num(n['articles_per_s'])} articles/s on "
+                f"{n['articles']} sampled articles ({n['words_per_s']:,.0f} words/s) -> "
+                f"{_num(base['naive_estimated_articles_per_s'])} articles/s on the whole corpus",
+                f"  (b) extractor alone, batch {e['batch_size']}: {_num(e['articles_per_s'])} articles/s, "
+                f"{_num(e['events_per_s'])} events/s ({e['articles']} articles; on the sample "
+                f"{_num(es['articles_per_s'])}/s = {_num(ratio(es['articles_per_s'], n['articles_per_s']))} naive)",
+                f"  RSS: naive {_num(n.get('rss_mb'), 'MB', 0)}, extractor process {_num(e.get('rss_mb'), 'MB', 0)}"]
+    for key, title in (("throughput", "throughput"), ("latency_run", "latency run"),
+                       ("latency_nobatch_run", "latency reference (batch size 1)"),
+                       ("scale_two", "scale-out run"), ("memory_run", "steady-state memory run")):
+        if result.get(key):
+            out += [""] + _run_lines(result[key], title)
+    if result.get("throughput"):
+        out += [""] + _stage_lines(result["throughput"], base)
+    lat = result.get("latency") or {}
+    if lat:
+        ex = lat.get("batching_extra_s") or {}
+        out += ["", f"latency at {lat['rate']:.1f} articles/s (half of {_num(lat.get('max_rate'))}): "
+                    f"p50 {_num(lat['p50'], 's', 3)}  p95 {_num(lat['p95'], 's', 3)}  p99 {_num(lat['p99'], 's', 3)}",
+                f"  batching (batch {lat['batch_size']}, wait {lat['batch_wait']} s) adds: p50 {_num(ex.get('p50'), 's', 3)}"
+                f"  p95 {_num(ex.get('p95'), 's', 3)}  p99 {_num(ex.get('p99'), 's', 3)} versus batch size 1"]
+    sc = result.get("scale") or {}
+    if sc:
+        out += ["", f"scale-out: 1 worker {_num(sc['one_per_s'])}/s, 2 workers {_num(sc['two_per_s'])}/s: "
+                    f"{_num(sc['ratio'], 'x')} ({sc['partitions']} partitions)",
+                f"  worker CPU per article: 1 worker {_num(sc['one_cpu_ms'], 'ms', 1)}, 2 workers "
+                f"{_num(sc['two_cpu_ms'], 'ms', 1)}; machine busy {_num(sc['two_machine_busy'])} of {sc['cores']} cores "
+                f"(workers {_num(sc['two_workers_cores'])}, broker {_num(sc['two_broker_cores'])}, "
+                f"bench {_num(sc['two_bench_cores'])}, other processes {_num(sc['two_other_cores'])})",
+                f"  {sc['verdict']}"]
+    mem = result.get("memory") or {}
+    if mem:
+        out += ["", f"memory over {mem['duration_s'] / 60:.1f} min: max {_num(mem['max_mb'], 'MB', 0)}, "
+                    f"slope {_num(mem['slope_mb_per_min'], 'MB/min')} (worst worker)"]
+    rules = result.get("rules") or {}
+    if rules:
+        out += ["", f"rules: {rules['rules_small']} rules {rules['us_per_event_small']:.1f} us/event, "
+                    f"{rules['rules_large']} rules {rules['us_per_event_large']:.1f} us/event "
+                    f"({_num(rules['overhead'], '%')}, {rules['candidates_per_event']:.1f} candidate rules/event)"]
+    out += ["", f"{'target':<50}{'value':>14}  {'target':>12}  result"]
+    for t in result.get("targets", []):
+        note = f"  ({t['note']})" if t.get("note") else ""
+        out.append(f"{t['name']:<50}{_num(t['value'], t['unit']):>14}  {_target_text(t):>12}  {_verdict(t)}{note}")
+    out.append("extraction quality is not measured here: `sitrep eval` scores the extractor on the labelled sets.")
+    return "\n".join(out)
+
+
+def render_markdown(result: dict) -> str:
+    """The results table for docs/benchmarks.md."""
+    m = result.get("machine", {})
+    lines = [f"Run {result.get('started_at', '')} with `{result.get('command', 'sitrep bench')}` "
+             f"(sitrep {m.get('sitrep_version', '?')}, commit {m.get('commit') or '?'}).",
+             "",
+             f"Machine: {machine_line(m)}.",
+             "",
+             "| measure | value | target | result |",
+             "|---|---|---|---|"]
+    tp = result.get("throughput") or {}
+    base = result.get("baselines") or {}
+    if tp:
+        lines.append(f"| end-to-end throughput ({tp['workers']} worker, {tp['partitions']} partitions) | "
+                     f"{_num(tp['articles_per_s'])} articles/s, {_num(tp['events_per_s'])} events/s, "
+                     f"{_num(tp['alerts_per_s'])} alerts/s | | |")
+    if base:
+        lines.append(f"| (a) naive full model, one process | {_num(base['naive_estimated_articles_per_s'])} articles/s | | |")
+        lines.append(f"| (b) extractor alone, one process | {_num(base['extractor']['articles_per_s'])} articles/s | | |")
+    for t in result.get("targets", []):
+        note = f" ({t['note']})" if t.get("note") else ""
+        lines.append(f"| {t['name']}{note} | {_num(t['value'], t['unit'])} | {_target_text(t)} | {_verdict(t)} |")
+    if tp:
+        lines += ["", "Where a worker's time goes (ms per article):", "",
+                  "| stage | ms/article | share of worker CPU |", "|---|---|---|"]
+        for row in _stage_lines(tp, base)[1:]:
+            name, rest = row[:40].strip(), row[40:].split()
+            lines.append(f"| {name} | {rest[0] if rest else ''} | {rest[1] if len(rest) > 1 else ''} |")
+    return "\n".join(lines)
+
+
+_MARKERS = ("<!-- bench:results:start -->", "<!-- bench:results:end -->")
+
+
+def update_docs(text: str, table: str) -> str:
+    """Replace the text between the results markers of docs/benchmarks.md with ``table``."""
+    start, end = _MARKERS
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    block = f"{start}\n{table}\n{end}"
+    if not pattern.search(text):
+        return text.rstrip() + "\n\n" + block + "\n"
+    return pattern.sub(lambda _: block, text)

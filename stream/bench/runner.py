@@ -1,0 +1,232 @@
+"""``sitrep bench``: which runs to do, in which order, and the result dict they make."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..broker import EmbeddedBroker
+from ..config import Settings
+from ..errors import SitrepError
+from .corpus import Corpus, corpus_stats
+from .pipeline import Context, Phase, run_phase
+from .report import SCHEMA, evaluate_targets
+from .scrape import load_average
+from .stats import ratio
+
+__all__ = ["Options", "run_bench", "machine_info"]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Options:
+    articles: int = 600
+    workers: int = 1
+    partitions: int | None = None
+    rate: float | None = None
+    latency: bool = False
+    scale: bool = False
+    duration: float | None = None
+    rules: bool = False
+    baselines: bool = True
+    seed: int = 7
+    naive_sample: int = 120
+    latency_seconds: float = 40.0
+    warmup: int = 16
+
+    @property
+    def full(self) -> bool:
+        """No mode chosen: the representative full report."""
+        return not (self.latency or self.scale or self.duration or self.rules)
+
+
+def machine_info(model: str) -> dict:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+
+    def version(dist: str) -> str | None:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    commit = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                                text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    load = load_average()
+    return {"cpu_model": cpu, "cores": os.cpu_count(), "memory_gb": mem, "python": platform.python_version(),
+            "spacy": version("spacy"), "faust": version("faust-streaming"), "model": model,
+            "model_version": version(model.replace("_", "-")) or version(model), "sitrep_version": __version__,
+            "commit": commit, "load_average": [round(x, 2) for x in load] if load else None}
+
+
+def _baselines(opts: Options, settings: Settings, say: Callable[[str], None]) -> dict:
+    say(f"baselines: naive full model on {min(opts.naive_sample, opts.articles)} sampled articles, "
+        f"extractor alone on {opts.articles} (no Kafka)")
+    cmd = [sys.executable, "-m", "stream.bench.baselines", "--articles", str(opts.articles), "--seed", str(opts.seed),
+           "--naive-sample", str(opts.naive_sample), "--batch-size", str(settings.batch_size),
+           "--model", settings.model]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    if proc.returncode != 0:
+        raise SitrepError(f"the baselines failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _scale_summary(one: dict, two: dict) -> dict:
+    c1, c2 = one["cpu"], two["cpu"]
+    workers = [k for k in c2["cores_used"] if k not in ("broker", "bench")]
+    w1 = sum(v for k, v in c1["cores_used"].items() if k not in ("broker", "bench"))
+    w2 = sum(c2["cores_used"][k] for k in workers)
+    cores = c2.get("cores") or 2
+    busy = c2.get("machine_cores_busy")
+    r = ratio(two["articles_per_s"], one["articles_per_s"])
+    cpu_ratio = ratio(w2, w1)
+    per1, per2 = one.get("worker_cpu_ms_per_article"), two.get("worker_cpu_ms_per_article")
+    if busy is not None and busy >= 0.9 * cores:
+        verdict = (f"the machine is the limit: {busy:.2f} of {cores} cores busy during the 2-worker run; the workers "
+                   f"got {w2:.2f} cores against {w1:.2f} with one worker ({_x(cpu_ratio)} the CPU), and CPU per "
+                   f"article went {per1 or 0:.0f} -> {per2 or 0:.0f} ms; the rest went to the broker, the producer "
+                   f"and other processes.")
+    else:
+        verdict = (f"the machine was not saturated ({busy if busy is not None else float('nan'):.2f} of {cores} "
+                   f"cores busy): the workers are waiting, not computing; the limit is in the software.")
+    return {"one_per_s": one["articles_per_s"], "two_per_s": two["articles_per_s"], "ratio": r,
+            "partitions": two["partitions"], "cores": cores, "one_cpu_ms": per1, "two_cpu_ms": per2,
+            "one_workers_cores": w1, "two_workers_cores": w2, "cpu_ratio": cpu_ratio,
+            "two_machine_busy": busy, "two_broker_cores": c2["cores_used"].get("broker"),
+            "two_bench_cores": c2["cores_used"].get("bench"), "two_other_cores": c2.get("other_processes_cores"),
+            "verdict": verdict}
+
+
+def _x(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.2f}x"
+
+
+def _latency_summary(batched: dict, single: dict, max_rate: float | None) -> dict:
+    a = batched["latency_s"]["record_timestamps"]
+    b = single["latency_s"]["record_timestamps"]
+    extra = {q: (a[q] - b[q]) if a[q] is not None and b[q] is not None else None for q in ("p50", "p95", "p99")}
+    return {"rate": batched["target_rate"], "max_rate": max_rate, "articles": batched["articles"],
+            "alerts": a["count"], "p50": a["p50"], "p95": a["p95"], "p99": a["p99"], "max": a["max"],
+            "batch_size": batched["batch_size"], "batch_wait": batched["batch_wait"],
+            "reference": {"batch_size": single["batch_size"], "p50": b["p50"], "p95": b["p95"], "p99": b["p99"]},
+            "batching_extra_s": extra,
+            "mean_batch": batched.get("mean_batch")}
+
+
+def _memory_summary(run: dict) -> dict:
+    workers = run["rss_mb"]
+    slopes = [w["slope_mb_per_min"] for w in workers.values() if w["slope_mb_per_min"] is not None]
+    return {"duration_s": run["seconds"], "articles": run["articles"], "workers": workers,
+            "max_mb": max((w["max_mb"] for w in workers.values() if w["max_mb"] is not None), default=None),
+            "slope_mb_per_min": max(slopes) if slopes else None}
+
+
+async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, result: dict) -> None:
+    P = opts.partitions or settings.partitions
+    bs, bw = settings.batch_size, settings.batch_wait
+
+    def phase(name: str, **kw) -> Phase:
+        values = dict(name=name, workers=opts.workers, partitions=P, articles=opts.articles, batch_size=bs,
+                      batch_wait=bw, warmup=opts.warmup)
+        values.update(kw)
+        return Phase(**values)
+
+    need_tp = opts.full or opts.scale or (opts.latency and not opts.rate)
+    if need_tp:
+        # --rate paces the throughput run of the full report; --scale and --latency need the maximum.
+        result["throughput"] = await run_phase(ctx, phase("throughput", rate=opts.rate if opts.full else None))
+    if opts.full or opts.latency:
+        max_rate = (result.get("throughput") or {}).get("articles_per_s")
+        r = opts.rate if (opts.rate and opts.latency) else 0.5 * (max_rate or 1.0)
+        n = max(50, round(r * opts.latency_seconds))
+        batched = await run_phase(ctx, phase("latency", rate=r, articles=n))
+        single = await run_phase(ctx, phase("latency-b1", rate=r, articles=n, batch_size=1))
+        result["latency_run"], result["latency_nobatch_run"] = batched, single
+        result["latency"] = _latency_summary(batched, single, max_rate)
+    if opts.full or opts.scale:
+        sp = max(P, 4)
+        tp = result["throughput"]
+        one = tp if (tp["workers"] == 1 and tp["partitions"] >= 4) else \
+            await run_phase(ctx, phase("scale-1", workers=1, partitions=sp))
+        two = await run_phase(ctx, phase("scale-2", workers=2, partitions=sp))
+        result["scale_one"] = one if one is not tp else None
+        result["scale_two"] = two
+        result["scale"] = _scale_summary(one, two)
+    if opts.duration:
+        run = await run_phase(ctx, phase("memory", duration=opts.duration, rate=opts.rate, sample_every=5.0))
+        result["memory_run"] = run
+        result["memory"] = _memory_summary(run)
+
+
+def run_bench(opts: Options, settings: Settings, say: Callable[[str], None], command: str = "sitrep bench") -> dict:
+    started = datetime.now(timezone.utc)
+    result: dict = {"schema": SCHEMA, "started_at": started.strftime("%Y-%m-%d %H:%MZ"), "command": command,
+                    "machine": machine_info(settings.model),
+                    "settings": {"articles": opts.articles, "workers": opts.workers,
+                                 "partitions": opts.partitions or settings.partitions, "rate": opts.rate,
+                                 "batch_size": settings.batch_size, "batch_wait": settings.batch_wait,
+                                 "seed": opts.seed, "naive_sample": opts.naive_sample,
+                                 "latency_seconds": opts.latency_seconds, "duration": opts.duration,
+                                 "modes": [m for m in ("latency", "scale", "duration", "rules")
+                                           if getattr(opts, m)] or ["full"]}}
+    pipeline = opts.full or opts.latency or opts.scale or bool(opts.duration)
+    if pipeline or opts.baselines and opts.full:
+        corpus = Corpus(opts.seed)
+        result["corpus"] = corpus_stats([corpus.spec(i) for i in range(opts.articles)])
+    if opts.full and opts.baselines:
+        base = _baselines(opts, settings, say)
+        result["baselines"] = base
+        result["machine"].update({k: base["info"].get(k) for k in ("model_version", "extractor_version")})
+    if pipeline:
+        state = Path(settings.state_dir) / "bench"
+        broker = None
+        if not settings.broker:
+            broker = EmbeddedBroker(log_dir=state).start()
+            settings = settings.replace(broker=broker.address)
+            say(f"bundled broker on {broker.address}")
+        try:
+            ctx = Context(settings=settings, article=lambda i, prefix: corpus.article(i, prefix),
+                          log_dir=state, broker_pid=broker.process.pid if broker and broker.process else None,
+                          say=say)
+            ctx.log_dir = state / ctx.tag
+            asyncio.run(_pipeline_parts(opts, settings, ctx, result))
+        finally:
+            if broker is not None:
+                broker.stop()
+    if opts.full or opts.rules:
+        from .rules import run_rules
+
+        say("rules: 10 vs 1,000 rules, per event")
+        result["rules"] = run_rules()
+    result["targets"] = evaluate_targets(result)
+    result["elapsed_s"] = round(time.time() - started.timestamp(), 1)
+    return result
