@@ -222,7 +222,8 @@ class SentenceAnalyser:
             for g in gov:
                 if g.lemma_.lower() in trig.forbid_head or g.lower_ in trig.forbid_head:
                     return f"governed by {g.text!r}"
-        if trig.head_verbs:
+        if trig.head_verbs and tok.pos_ in {"NOUN", "PROPN"} and not any(
+                c.dep_ == "prep" and c.lower_ in {"on", "against"} for c in tok.children):   # "Sanctions on Russia"
             if tok.dep_ in {"nsubj", "nsubjpass"} and tok.head.pos_ in {"VERB", "AUX"}:
                 verb = tok.head
             if verb is None or verb.lemma_.lower() not in trig.head_verbs:
