@@ -27,6 +27,8 @@ from ..models import Actor, Place
 __all__ = ["Candidate", "Rejection", "SentenceAnalyser", "trigger_matcher"]
 
 # A noun event inside "after/following/since ..." is background to the sentence's news, not news itself.
+NO_CONTEXT = "needs context:"
+FRAMING_TYPES = {"THREATEN", "REQUEST", "ACCUSE", "REJECT"}
 COERCIVE = {"SANCTION", "ASSAULT", "RETREAT", "REJECT", "COERCE"}
 BACKGROUND_PREPS = {"after", "following", "since", "before", "amid", "during"}
 
@@ -80,11 +82,15 @@ class SentenceAnalyser:
         memory = memory if memory is not None else {}
         accepted: dict[int, list[Candidate]] = {}
         rejected: list[Rejection] = []
+        pending: list[tuple] = []
         for match_id, start, end in self.matcher(doc):
             trig = self.by_id[doc.vocab.strings[match_id]]
             span = doc[start:end]
             tok = span.root
             reason = self._check(trig, span, tok)
+            if reason and reason.startswith(NO_CONTEXT):
+                pending.append((trig, span, tok, reason))
+                continue
             if reason:
                 rejected.append(Rejection(span.text, trig.id, reason))
                 continue
@@ -95,6 +101,16 @@ class SentenceAnalyser:
                     rejected.append(Rejection(span.text, trig.id, "no reported demand on another party"))
                     continue
             accepted.setdefault(cand.token.i, []).append(cand)
+        # A sense that lacked context words is still right inside what a threat, demand or accusation
+        # governs: "threatened to seize the port", "accused Kyiv of attacking a school".
+        regions = [args.complement_region(c.span.root) for group in accepted.values() for c in group
+                   if c.trigger.frame == "governor" and c.type in FRAMING_TYPES]
+        for trig, span, tok, reason in pending:
+            if any(span.root.i in r for r in regions):
+                accepted.setdefault(tok.i, []).append(Candidate(trig, trig.type, span, tok, mode=trig.mode,
+                                                                notes=["sense accepted inside a governing " + "threat/demand/accusation"]))
+            else:
+                rejected.append(Rejection(span.text, trig.id, reason))
         pool = sorted((c for group in accepted.values() for c in group), key=lambda c: (c.token.i, -c.trigger.priority))
         survivors = self._govern(pool, rejected)
         best: dict[int, Candidate] = {}
@@ -236,7 +252,7 @@ class SentenceAnalyser:
             if not ok and "@place" in trig.need:
                 ok = any(e.label_ in {"GPE", "LOC", "FAC"} for e in span.doc.ents)
             if not ok:
-                return f"no {'/'.join(trig.need)} context near the trigger"
+                return f"{NO_CONTEXT} {'/'.join(trig.need)} context near the trigger"
         if w["need_object"]:
             plain = w["need_object"] - {"@actor", "@place"}
             ok = bool(self._has(objs, frozenset(plain)))
