@@ -63,13 +63,13 @@ def _time_naive(model: str, texts: list[str], batch_size: int) -> dict:
     load = time.perf_counter() - t
     for _ in nlp.pipe(texts[:2], batch_size=batch_size):  # warm up
         pass
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     ents = 0
     for doc in nlp.pipe(texts, batch_size=batch_size):
         ents += len(doc.ents)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
     words = _words(texts)
-    out = {"articles": len(texts), "words": words, "seconds": seconds, "batch_size": batch_size,
+    out = {"articles": len(texts), "words": words, "seconds": seconds, "cpu_seconds": cpu, "batch_size": batch_size,
            "articles_per_s": len(texts) / seconds, "words_per_s": words / seconds, "load_seconds": load,
            "pipes": list(nlp.pipe_names), "entities": ents, "rss_mb": _rss_mb(),
            "model_version": nlp.meta.get("version")}
@@ -80,14 +80,15 @@ def _time_naive(model: str, texts: list[str], batch_size: int) -> dict:
 def _time_extractor(ex, articles: list, batch_size: int) -> dict:
     timings0 = dict(ex.timings)
     counts0 = dict(ex.sentence_counts)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     results = []
     for i in range(0, len(articles), batch_size):
         results += ex.extract_batch(articles[i:i + batch_size])
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - c
     words = _words([a.text for a in articles])
     events = sum(len(r) for r in results)
-    return {"articles": len(articles), "words": words, "seconds": seconds, "batch_size": batch_size,
+    return {"articles": len(articles), "words": words, "seconds": seconds, "cpu_seconds": cpu,
+            "cpu_ms_per_article": 1000 * cpu / max(len(articles), 1), "batch_size": batch_size,
             "articles_per_s": len(articles) / seconds, "words_per_s": words / seconds,
             "events": events, "events_per_s": events / seconds,
             "stage_seconds": {k: ex.timings[k] - timings0.get(k, 0.0) for k in ex.timings},

@@ -25,6 +25,7 @@ from ..config import Settings
 from ..errors import SitrepError
 from ..kafka import client_kwargs, ensure_topics
 from ..models import Article, to_json
+from . import profile
 from .scrape import Samples, cpu_delta, cpu_snapshot
 from .stats import rate, slope, summary
 from .workers import WorkerProcess, start_workers, stop_workers, wait_assigned
@@ -61,6 +62,7 @@ class Context:
     log_dir: Path
     broker_pid: int | None = None
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    profile_dir: Path | None = None          # py-spy profiles of the workers, when set
     say: Callable[[str], None] = lambda text: None
 
     def phase_settings(self, phase: Phase) -> Settings:
@@ -254,6 +256,8 @@ async def run_phase(ctx: Context, phase: Phase) -> dict:
         pids = {w.name: w.pid for w in workers}
         pids["broker"] = ctx.broker_pid
         cpu0 = cpu_snapshot(pids)
+        profiles = {w.name: ctx.profile_dir / f"{phase.name}-{w.name}.txt" for w in workers} if ctx.profile_dir else {}
+        spies = [profile.start(w.pid, profiles[w.name]) for w in workers if w.pid] if profiles else []
         base = monitor.consumed
         articles = (ctx.article(i, phase.name) for i in _indices(phase))
         backlog = max(64, 4 * phase.batch_size * phase.workers)
@@ -266,11 +270,16 @@ async def run_phase(ctx: Context, phase: Phase) -> dict:
         first = min(s.wall for s in sent.values())
         await _wait_done(settings, monitor, base + len(sent), timeout=120 + len(sent) * 1.0)
         cpu1 = cpu_snapshot(pids)
+        await asyncio.to_thread(profile.stop, spies)
         after = [await w.scrape() for w in workers]
         await monitor.tick()
         await follower.drain()
-        return measure(phase, settings, workers, before, after, sent, first, follower.records, monitor.rss,
-                       cpu_delta(cpu1, cpu0), assignment)
+        result = measure(phase, settings, workers, before, after, sent, first, follower.records, monitor.rss,
+                         cpu_delta(cpu1, cpu0), assignment)
+        if profiles:
+            result["profile"] = {name: dict(profile.summarise(path), file=str(path))
+                                 for name, path in profiles.items() if path.exists()}
+        return result
     finally:
         await monitor.stop()
         await follower.stop()

@@ -20,6 +20,7 @@ from ..broker import EmbeddedBroker
 from ..config import Settings
 from ..errors import SitrepError
 from .corpus import Corpus, corpus_stats
+from . import profile
 from .pipeline import Context, Phase, run_phase
 from .report import SCHEMA, evaluate_targets
 from .scrape import load_average
@@ -45,6 +46,7 @@ class Options:
     naive_sample: int = 120
     latency_seconds: float = 40.0
     warmup: int = 16
+    profile_dir: str | None = None
 
     @property
     def full(self) -> bool:
@@ -216,8 +218,11 @@ def run_bench(opts: Options, settings: Settings, say: Callable[[str], None], com
         try:
             ctx = Context(settings=settings, article=lambda i, prefix: corpus.article(i, prefix),
                           log_dir=state, broker_pid=broker.process.pid if broker and broker.process else None,
-                          say=say)
+                          say=say, profile_dir=Path(opts.profile_dir) if opts.profile_dir else None)
             ctx.log_dir = state / ctx.tag
+            if ctx.profile_dir is not None and not profile.available():
+                say("--profile: py-spy is not installed (pip install py-spy); running without profiles")
+                ctx.profile_dir = None
             asyncio.run(_pipeline_parts(opts, settings, ctx, result))
         finally:
             if broker is not None:

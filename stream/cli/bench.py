@@ -50,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--json-out", metavar="PATH", help="write the full result as JSON (for tracking over time)")
     r.add_argument("--docs", metavar="PATH",
                    help="replace the results table in this Markdown file (docs/benchmarks.md)")
+    r.add_argument("--profile", metavar="DIR",
+                   help="profile every worker with py-spy during each measured run (needs py-spy installed)")
     r.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     r.add_argument("--no-targets", action="store_true", help="report the targets but exit 0 even when one fails")
     p.set_defaults(func=cmd_bench)
@@ -71,7 +73,8 @@ def cmd_bench(args: argparse.Namespace, settings) -> int:
     opts = Options(articles=args.articles, workers=args.workers,
                    partitions=args.partitions, rate=args.rate, latency=args.latency, scale=args.scale,
                    duration=args.duration, rules=args.rules_count, baselines=not args.no_baselines,
-                   seed=args.seed, naive_sample=args.naive_sample, latency_seconds=args.latency_seconds)
+                   seed=args.seed, naive_sample=args.naive_sample, latency_seconds=args.latency_seconds,
+                   profile_dir=args.profile)
     command = "sitrep bench" + "".join(f" {a}" for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "sitrep bench"
     result = run_bench(opts, settings, say, command=command)
     print(render_text(result), flush=True)

@@ -49,6 +49,7 @@ def result() -> dict:
                                 "rss_mb": 260.0},
                       "naive_estimated_articles_per_s": 4.0,
                       "extractor": {"articles": 600, "batch_size": 16, "articles_per_s": 20.0, "events_per_s": 23.0,
+                                    "cpu_ms_per_article": 45.0, "stage_seconds": {"model": 18.0},
                                     "rss_mb": 200.0},
                       "extractor_sample": {"articles_per_s": 19.0},
                       "codec": {"decode_ms_per_article": 0.5, "event_json_ms_per_event": 0.1}},
@@ -123,7 +124,7 @@ def test_text_report_prints_every_target_with_its_verdict(result):
         assert t["name"] in text
     assert text.count("PASS") == 3 and text.count("FAIL") == 4
     assert "Test CPU, 2 cores" in text and "sitrep eval" in text
-    assert "model (nlp.pipe on candidates)" in text
+    assert "model (nlp.pipe on candidate sentences)" in text and "pipeline overhead" in text
 
 
 def test_markdown_table_and_docs_update(result):
