@@ -50,6 +50,7 @@ class Candidate:
     absorbed: list["Candidate"] = field(default_factory=list)
     governor: Token | None = None
     recipient_hint: Token | None = None
+    claimed_by: "Candidate | None" = None
 
     @property
     def lemma(self) -> str:
@@ -167,6 +168,7 @@ class SentenceAnalyser:
     @staticmethod
     def _has(tokens: list[Token], words: frozenset[str], nominal: bool = False) -> str | None:
         """The first word of ``words`` among ``tokens`` (``nominal``: single words only as nouns/adjectives)."""
+        tokens = sorted(tokens, key=lambda t: t.i)
         low = [t.lower_ for t in tokens]
         for t in tokens:
             if nominal and t.pos_ in {"VERB", "AUX"}:
@@ -337,6 +339,9 @@ class SentenceAnalyser:
                 rejected.append(Rejection(gov.span.text, gov.trigger.id, f"yields to the {first.type} it governs"))
                 continue
             gov.absorbed = inner   # governed events stay: the context flags mark them (hypothetical, negated)
+            if gov.type == "ACCUSE":
+                for c in inner:
+                    c.claimed_by = gov
             new_type = gov.trigger.inner_map.get(first.type)
             if new_type:
                 gov.notes.append(f"governed {first.type} turns {gov.type} into {new_type}")
@@ -416,6 +421,11 @@ class SentenceAnalyser:
             ctx.reported_by = None
             ctx.cues.pop("reported", None)
         cand.context = ctx
+        if cand.claimed_by is not None and not ctx.reported:   # "accused Kyiv of shelling": a claim
+            accuser = args.find_actor(cand.claimed_by.token, "ACCUSE", self.gaz)
+            ctx.set("reported", cand.claimed_by.span.text)
+            if accuser is not None:
+                ctx.reported_by = self.gaz.resolve(accuser).text
         if cand.type in COERCIVE and ctx.cues.get("hypothetical", "").lower() in {"unless", "if"} and (
                 ctx.cues["hypothetical"].lower() == "unless" or ctx.future or any(
                     c.lower_ in {"will", "would", "may", "might"} for c in clause_head(cand.span.root).children)):
