@@ -26,6 +26,8 @@ _PLACE_LABELS = {"GPE", "LOC", "FAC"}
 _UNDERGO = {"face", "suffer", "repel", "withstand", "endure", "survive", "fear", "condemn", "deny", "denounce",
             "report", "expect", "prevent", "deter", "escape", "counter", "thwart", "resist", "reject", "criticise",
             "criticize", "warn", "investigate", "mourn", "protest", "blame", "accuse"}
+_BLAME = {"blame", "accuse", "suspect", "charge", "condemn", "criticise", "criticize", "denounce", "punish",
+          "sanction", "thank", "praise", "credit", "convict", "fault"}
 _AGENT_NOUNS = {"troops", "forces", "soldiers", "army", "military", "militants", "rebels", "fighters", "insurgents",
                 "gunmen", "militia", "police", "government", "authorities", "officials", "country", "countries",
                 "allies", "leaders", "president", "minister", "aircraft", "warplanes", "jets", "drones", "navy",
@@ -91,7 +93,8 @@ def _verb_actor(verb: Token, depth: int = 0) -> Token | None:
         if verb.dep_ in {"acl", "relcl"} and verb.head.pos_ in {"NOUN", "PROPN"} and (
                 verb.head.ent_type_ or verb.head.lower_ in _AGENT_NOUNS):
             return verb.head
-        if verb.dep_ == "pcomp" and verb.head.lower_ == "into":   # "pressure Russia into accepting"
+        if verb.dep_ == "pcomp" and verb.head.lower_ in {"into", "of", "for"}:
+            # "pressure Russia into accepting", "accused Russia of bombing", "blamed Kyiv for attacking"
             obj = next((c for c in verb.head.head.children if c.dep_ == "dobj"), None)
             if obj is not None:
                 return obj
@@ -126,6 +129,10 @@ def find_actor(tok: Token, etype: str, gaz) -> Token | None:
                     obj = _pobj(c)
                     if obj is not None and gaz.resolve(obj).country:
                         return obj
+        if tok.dep_ == "pobj" and tok.head.lower_ in {"for", "of"} and tok.head.head.pos_ == "VERB":
+            obj = next((c for c in tok.head.head.children if c.dep_ == "dobj"), None)
+            if obj is not None and tok.head.head.lemma_.lower() in _BLAME:
+                return obj   # "blamed Israel for the bombing"
         verb = governing_verb(tok)
         if verb is not None and verb.lemma_.lower() not in _UNDERGO:
             return _verb_actor(verb)

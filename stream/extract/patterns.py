@@ -214,7 +214,8 @@ class SentenceAnalyser:
             return f"part of speech {tok.pos_} not in {'/'.join(trig.pos)}"
         if tok.dep_ in {"compound", "amod"} and tok.head.pos_ in {"NOUN", "PROPN"} and len(span) == 1:
             return f"modifies {tok.head.text!r} (a kind of thing, not an event)"
-        if tok.dep_ == "acl" and tok.tag_ == "VBN":
+        if tok.dep_ == "acl" and tok.tag_ == "VBN" and not any(c.dep_ in {"nsubj", "nsubjpass", "aux", "auxpass"}
+                                                                for c in tok.children):
             return f"describes {tok.head.text!r} (background, e.g. 'the accord signed in 2001')"
         if tok.pos_ in {"NOUN", "PROPN"}:
             p = tok.head if tok.dep_ == "pobj" else (tok.head.head if tok.head.dep_ == "pobj" and tok.dep_ == "prep" else None)
@@ -356,6 +357,13 @@ class SentenceAnalyser:
                         and b.token.dep_ in {"advcl", "xcomp", "acl"} and b.token.head.i in (a.token.i, a.span.root.i):
                     drop.add(id(b))
                     rejected.append(Rejection(b.span.text, b.trigger.id, f"purpose of {a.span.text!r} ({a.type})"))
+        for a in cands:   # "struck Kyiv, killing three": the participle tells the same event
+            for b in cands:
+                if a is not b and a.type == b.type and id(a) not in drop and id(b) not in drop \
+                        and b.token.dep_ in {"advcl", "acl", "xcomp"} and b.token.tag_ == "VBG" \
+                        and b.token.head.i == a.token.i:
+                    drop.add(id(b))
+                    rejected.append(Rejection(b.span.text, b.trigger.id, f"same event as {a.span.text!r}"))
         for a in cands:   # "endorsed the truce proposal": one AGREE, not two
             for b in cands:
                 if a is not b and a.type == b.type and id(a) not in drop and id(b) not in drop \

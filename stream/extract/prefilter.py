@@ -50,6 +50,9 @@ class Prefilter:
             if names:
                 words = lexicon.sense_words(n for n in names if not n.startswith("@"))
                 self.required[trig.id] = (words, any(n.startswith("@") for n in names))
+        # Inside a threat, demand or accusation a sense needs no context words (see patterns.py).
+        self.framing = {t.id for t in lexicon.triggers
+                        if t.frame == "governor" and t.type in {"THREATEN", "REQUEST", "ACCUSE", "REJECT"}}
         self.names = PhraseMatcher(self.nlp.vocab, attr="ORTH")
         self.names.add("GAZ", [self.nlp.make_doc(e.text) for e in lexicon.gazetteer])
 
@@ -77,9 +80,11 @@ class Prefilter:
                 lower = [t.lower_ for t in sent]
                 joined = " " + " ".join(lower) + " "
                 has_name = any(sent.start <= s and e <= sent.end for _, s, e in names)
-                hits = [(doc.vocab.strings[m], doc[s:e].text) for m, s, e in matches
-                        if sent.start <= s and e <= sent.end
-                        and self._plausible(doc.vocab.strings[m], lower, joined, has_name)]
+                raw = [(doc.vocab.strings[m], doc[s:e].text) for m, s, e in matches
+                       if sent.start <= s and e <= sent.end]
+                framed = any(tid in self.framing for tid, _ in raw)
+                hits = [(tid, text) for tid, text in raw
+                        if framed or self._plausible(tid, lower, joined, has_name)]
                 start = para.start + sent.start_char
                 out.append(Sentence(
                     text=text, start=start, end=start + len(text), paragraph=para.index, caption=para.caption,
