@@ -9,6 +9,7 @@ parsing so a hostile payload costs little.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ REASONS = {
 _STR_FIELDS = {"id": 512, "url": 4096, "source": 512, "title": 2048, "language": 35}
 _MAX_METADATA_KEYS = 100
 _MAX_DEPTH = 64
+# A \uD800-\uDFFF escape: the only way valid UTF-8 JSON can carry a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _depth_ok(raw: str) -> bool:
@@ -91,7 +94,21 @@ def decode_article(
         raise DecodeError("invalid_json", f"cannot parse JSON: {exc}") from None
     if not isinstance(data, dict):
         raise DecodeError("not_an_object", f"expected a JSON object, got {type(data).__name__}")
+    if _SURROGATE_ESCAPE.search(raw):
+        _refuse_lone_surrogates(data)
     return article_from_mapping(data, max_text_chars=max_text_chars, ingested_at=ingested_at)
+
+
+def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
+    """Reject a \\uD800-style escape that is not half of a pair: it decodes to no character,
+    and the article's events could not be encoded as UTF-8 later."""
+    for key, value in data.items():
+        try:
+            json.dumps({key: value}, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            field = key if isinstance(key, str) and key.isascii() else None
+            raise DecodeError("invalid_json", "the JSON holds an unpaired UTF-16 surrogate escape "
+                                              "(such as \\ud800), which is not a character", field) from None
 
 
 def article_from_mapping(data: dict[str, Any], *, max_text_chars: int,
