@@ -55,6 +55,11 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     s = settings
     datadir = Path(s.state_dir) / "faust" / runtime.worker
     datadir.mkdir(parents=True, exist_ok=True)
+    fixes: dict[str, Any] = {"TableManager": "stream.faust_fixes:TableManager"}
+    if not s.faust_recovery_fix:
+        log.warning("the faust recovery fix is OFF (SITREP_FAUST_RECOVERY_FIX=0): records can be "
+                    "skipped after a rebalance; use this only to reproduce that loss")
+        fixes = {}
     app = faust.App(
         s.app_id,
         broker=[f"kafka://{h}" for h in s.bootstrap_servers],
@@ -74,7 +79,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         datadir=str(datadir),
         web_enabled=False,
         autodiscover=False,
-        TableManager="stream.faust_fixes:TableManager",
+        **fixes,
     )
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     articles = app.topic(s.articles_topic, partitions=s.partitions, **raw)

