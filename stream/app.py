@@ -33,7 +33,7 @@ from .alerting import Route, state_expired
 from .config import Settings
 from .errors import DecodeError
 from .http import MetricsServer
-from .kafka import faust_credentials
+from .kafka import faust_credentials, require_transactions
 from .models import Event, to_json
 from .runtime import Incoming, Runtime, now_utc
 
@@ -53,6 +53,8 @@ def _incoming(event: Any) -> Incoming:
 
 def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     s = settings
+    if s.processing_guarantee == "exactly_once":
+        require_transactions(s)
     datadir = Path(s.state_dir) / "faust" / runtime.worker
     datadir.mkdir(parents=True, exist_ok=True)
     fixes: dict[str, Any] = {"TableManager": "stream.faust_fixes:TableManager"}

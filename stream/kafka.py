@@ -13,7 +13,7 @@ import ssl
 from typing import Any
 
 from .config import Settings
-from .errors import SitrepError
+from .errors import ConfigError, SitrepError
 
 __all__ = [
     "KafkaUnavailable",
@@ -22,6 +22,7 @@ __all__ = [
     "faust_credentials",
     "ensure_topics",
     "topic_specs",
+    "require_transactions",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,3 +126,47 @@ async def ensure_topics(settings: Settings, names: list[str] | None = None, time
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def _transactions_refused(settings: Settings, timeout: float) -> str | None:
+    """Why the cluster cannot start a transactional producer (None if it can)."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(transactional_id=f"{settings.app_id}-transactions-probe",
+                                request_timeout_ms=int(timeout * 1000), **client_kwargs(settings))
+    try:
+        await asyncio.wait_for(producer.start(), timeout)
+    except Exception as exc:  # noqa: BLE001 - any failure is the answer
+        return f"{type(exc).__name__}: {exc}".rstrip(": ") or type(exc).__name__
+    finally:
+        try:
+            await producer.stop()
+        except Exception:  # noqa: BLE001
+            pass
+    return None
+
+
+def require_transactions(settings: Settings, timeout: float = 20.0) -> None:
+    """Refuse ``exactly_once`` on a cluster that cannot run transactional producers.
+
+    Faust's exactly-once mode needs idempotent, transactional producers
+    (InitProducerId, and on Kafka a transaction log replicated to 3 brokers).
+    Without them the worker would crash at startup with a client traceback;
+    this says why in plain words instead. Runs on its own thread and loop so
+    it may be called with or without a running event loop.
+    """
+    import threading
+
+    result: list[str | None] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(_transactions_refused(settings, timeout))),
+                              name="transactions-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 10)
+    reason = result[0] if result else "no answer"
+    if reason is not None:
+        raise ConfigError(
+            f"processing_guarantee=exactly_once needs a Kafka cluster with transactions, and the cluster "
+            f"at {settings.broker} cannot start a transactional producer ({reason}). Use at_least_once "
+            "(the default): every record is processed at least once and alert and event ids are "
+            "deterministic, so consumers drop redelivered copies by id (README, Guarantees)."
+        )
