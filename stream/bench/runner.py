@@ -227,6 +227,11 @@ def run_bench(opts: Options, settings: Settings, say: Callable[[str], None], com
         finally:
             if broker is not None:
                 broker.stop()
+    info = next((r["worker_info"] for r in (result.get(k) for k in ("throughput", "latency_run", "scale_two",
+                                                                      "memory_run")) if r and r.get("worker_info")), {})
+    for key in ("model_version", "extractor_version"):
+        if not result["machine"].get(key) and info.get(key):
+            result["machine"][key] = info[key]
     if opts.full or opts.rules:
         from .rules import run_rules
 
