@@ -7,9 +7,10 @@ published and no consumer group is joined.
 
 Time is Kafka record time. Each partition is read from the offset
 ``offsets_for_times`` gives for the start (records before the start are
-skipped in any case, since not every broker answers that lookup exactly)
-up to the first record at or after the end, or the end offset seen when the
-backtest started. Inputs are then evaluated in record-time order (ties in
+skipped in any case, since not every broker answers that lookup exactly:
+the bundled one always answers the first offset) up to the first record at
+or after the end, or the end offset when the backtest started (counted
+exactly, see ``stream.offsets``). Inputs are then evaluated in record-time order (ties in
 partition and offset order), each with its record time as the processing
 time, so windows, ``max_age`` and ``suppress_for`` behave as they did live.
 """
@@ -183,6 +184,7 @@ async def read_range(settings: Settings, topic: str, start: datetime, end: datet
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     from .kafka import KafkaUnavailable, client_kwargs
+    from .offsets import probe_end_offsets
 
     consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False,
                                 fetch_max_bytes=max(settings.max_message_bytes * 2, 52_428_800),
@@ -201,7 +203,7 @@ async def read_range(settings: Settings, topic: str, start: datetime, end: datet
             raise ConfigError(f"topic {topic!r} does not exist at {settings.broker}")
         tps = [TopicPartition(topic, p) for p in sorted(numbers)]
         begins = await consumer.beginning_offsets(tps)
-        ends = await consumer.end_offsets(tps)
+        ends = await probe_end_offsets(consumer, await consumer.end_offsets(tps))
         start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
         try:
             found = await consumer.offsets_for_times({tp: start_ms for tp in tps})

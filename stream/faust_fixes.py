@@ -30,6 +30,19 @@ __all__ = ["SeekingRecovery", "TableManager"]
 
 
 class SeekingRecovery(Recovery):
+    async def _build_highwaters(self, consumer: Any, tps: Any, destination: Any, title: str) -> None:
+        await super()._build_highwaters(consumer, tps, destination, title)
+        # Brokers that report the end of a changelog partition as one past the first record
+        # of its last batch (the bundled Tansu) would make recovery stop short of the latest
+        # states: count every record (stream.offsets).
+        reported = {tp: destination[tp] + 1 for tp in tps if destination.get(tp, -1) >= 0}
+        if reported:
+            exact = await _exact_ends(self.app, reported)
+            for tp, end in exact.items():
+                if end - 1 != destination[tp]:
+                    self.log.info("highwater of %s corrected from %d to %d", tp, destination[tp], end - 1)
+                destination[tp] = end - 1
+
     async def on_recovery_completed(self, generation_id: int = 0) -> None:
         consumer = self.app.consumer
         self.log.info("Restore complete!")
@@ -63,6 +76,25 @@ class SeekingRecovery(Recovery):
             self.tables.on_standbys_ready()
         self.app.on_rebalance_end()
         self.log.info("Worker ready")
+
+
+async def _exact_ends(app: Any, reported: dict) -> dict:
+    import aiokafka
+    from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth, server_list
+
+    from .offsets import probe_end_offsets
+
+    conf = app.conf
+    consumer = aiokafka.AIOKafkaConsumer(
+        bootstrap_servers=server_list(conf.broker, 9092), enable_auto_commit=False,
+        **credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context))
+    await consumer.start()
+    try:
+        probed = await probe_end_offsets(
+            consumer, {aiokafka.TopicPartition(tp.topic, tp.partition): end for tp, end in reported.items()})
+    finally:
+        await consumer.stop()
+    return {tp: probed[aiokafka.TopicPartition(tp.topic, tp.partition)] for tp in reported}
 
 
 class TableManager(_FaustTableManager):

@@ -37,6 +37,7 @@ class Options:
     workers: int = 1
     partitions: int | None = None
     rate: float | None = None
+    throughput: bool = False
     latency: bool = False
     scale: bool = False
     duration: float | None = None
@@ -51,7 +52,7 @@ class Options:
     @property
     def full(self) -> bool:
         """No mode chosen: the representative full report."""
-        return not (self.latency or self.scale or self.duration or self.rules)
+        return not (self.throughput or self.latency or self.scale or self.duration or self.rules)
 
 
 def machine_info(model: str) -> dict:
@@ -162,10 +163,11 @@ async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, resul
         values.update(kw)
         return Phase(**values)
 
-    need_tp = opts.full or opts.scale or (opts.latency and not opts.rate)
+    need_tp = opts.full or opts.throughput or opts.scale or (opts.latency and not opts.rate)
     if need_tp:
-        # --rate paces the throughput run of the full report; --scale and --latency need the maximum.
-        result["throughput"] = await run_phase(ctx, phase("throughput", rate=opts.rate if opts.full else None))
+        # --rate paces the throughput run; --scale and --latency need the maximum.
+        paced = opts.full or (opts.throughput and not (opts.scale or opts.latency))
+        result["throughput"] = await run_phase(ctx, phase("throughput", rate=opts.rate if paced else None))
     if opts.full or opts.latency:
         max_rate = (result.get("throughput") or {}).get("articles_per_s")
         r = opts.rate if (opts.rate and opts.latency) else 0.5 * (max_rate or 1.0)
@@ -198,13 +200,14 @@ def run_bench(opts: Options, settings: Settings, say: Callable[[str], None], com
                                  "batch_size": settings.batch_size, "batch_wait": settings.batch_wait,
                                  "seed": opts.seed, "naive_sample": opts.naive_sample,
                                  "latency_seconds": opts.latency_seconds, "duration": opts.duration,
-                                 "modes": [m for m in ("latency", "scale", "duration", "rules")
+                                 "modes": [m for m in ("throughput", "latency", "scale", "duration", "rules")
                                            if getattr(opts, m)] or ["full"]}}
-    pipeline = opts.full or opts.latency or opts.scale or bool(opts.duration)
-    if pipeline or opts.baselines and opts.full:
+    pipeline = opts.full or opts.throughput or opts.latency or opts.scale or bool(opts.duration)
+    with_baselines = opts.baselines and (opts.full or opts.throughput)
+    if pipeline or with_baselines:
         corpus = Corpus(opts.seed)
         result["corpus"] = corpus_stats([corpus.spec(i) for i in range(opts.articles)])
-    if opts.full and opts.baselines:
+    if with_baselines:
         base = _baselines(opts, settings, say)
         result["baselines"] = base
         result["machine"].update({k: base["info"].get(k) for k in ("model_version", "extractor_version")})

@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_options(p)
     add_rules_options(p)
     g = p.add_argument_group("what to run (default: all of throughput, baselines, latency, scale-out, rules)")
+    g.add_argument("--throughput", action="store_true",
+                   help="only the throughput run (and the baselines, unless --no-baselines)")
     g.add_argument("--latency", action="store_true",
                    help="throughput run to find the max rate, then latency at half of it (or at --rate)")
     g.add_argument("--scale", action="store_true", help="1 worker vs 2 workers in one group on 4+ partitions")
@@ -70,9 +72,8 @@ def cmd_bench(args: argparse.Namespace, settings) -> int:
     if args.articles < 1 or args.workers < 1:
         print("sitrep bench: --articles and --workers must be at least 1", file=sys.stderr)
         return 2
-    opts = Options(articles=args.articles, workers=args.workers,
-                   partitions=args.partitions, rate=args.rate, latency=args.latency, scale=args.scale,
-                   duration=args.duration, rules=args.rules_count, baselines=not args.no_baselines,
+    opts = Options(articles=args.articles, workers=args.workers, partitions=args.partitions, rate=args.rate,
+                   throughput=args.throughput, latency=args.latency, scale=args.scale, duration=args.duration, rules=args.rules_count, baselines=not args.no_baselines,
                    seed=args.seed, naive_sample=args.naive_sample, latency_seconds=args.latency_seconds,
                    profile_dir=args.profile)
     command = "sitrep bench" + "".join(f" {a}" for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "sitrep bench"

@@ -28,6 +28,7 @@ __all__ = ["Candidate", "Rejection", "SentenceAnalyser", "trigger_matcher"]
 
 # A noun event inside "after/following/since ..." is background to the sentence's news, not news itself.
 NO_CONTEXT = "needs context:"
+CEASE = {"end", "halt", "stop", "cease", "suspend", "pause", "cessation", "suspension", "freeze", "ending", "lift"}
 FRAMING_TYPES = {"THREATEN", "REQUEST", "ACCUSE", "REJECT"}
 COERCIVE = {"SANCTION", "ASSAULT", "RETREAT", "REJECT", "COERCE"}
 BACKGROUND_PREPS = {"after", "following", "since", "before", "amid", "during"}
@@ -184,6 +185,9 @@ class SentenceAnalyser:
     def _actorish(self, tok: Token) -> bool:
         """A known state, leader, force or IGO in the subject, agent or possessor slot of the trigger."""
         found = args.find_actor(tok, "", self.gaz)
+        if found is not None and found.lower_ in PRONOUNS:   # "Japan said it had halted aid"
+            found = next((t for t in reversed(list(tok.sent)) if t.i < found.i and t.dep_ == "nsubj"
+                          and t.ent_type_), None)
         if found is not None and found.ent_type_:
             entry = self.gaz.lookup(found.text)
             if entry is not None and entry.kind in {"state", "capital", "demonym", "actor"}:
@@ -217,6 +221,12 @@ class SentenceAnalyser:
         if tok.dep_ == "acl" and tok.tag_ == "VBN" and not any(c.dep_ in {"nsubj", "nsubjpass", "aux", "auxpass"}
                                                                 for c in tok.children):
             return f"describes {tok.head.text!r} (background, e.g. 'the accord signed in 2001')"
+        ceasing = args.governing_verb(tok) if tok.pos_ in {"NOUN", "PROPN"} else (
+            tok.head if tok.dep_ in {"xcomp", "pcomp"} else None)
+        if tok.pos_ in {"NOUN", "PROPN"} and tok.dep_ == "pobj" and tok.head.lower_ == "of":
+            ceasing = tok.head.head if tok.head.head.lemma_.lower() in CEASE else ceasing
+        if ceasing is not None and ceasing.lemma_.lower() in CEASE and trig.type in {"ASSAULT", "MOBILIZE", "SANCTION"}:
+            return f"what {ceasing.text!r} stops, not an event itself"
         if tok.pos_ in {"NOUN", "PROPN"}:
             p = tok.head if tok.dep_ == "pobj" else (tok.head.head if tok.head.dep_ == "pobj" and tok.dep_ == "prep" else None)
             if tok.dep_ == "pobj" and tok.head.lower_ == "of" and tok.head.head.dep_ == "pobj":
@@ -434,10 +444,12 @@ class SentenceAnalyser:
             ctx.set("reported", cand.claimed_by.span.text)
             if accuser is not None:
                 ctx.reported_by = self.gaz.resolve(accuser).text
-        if cand.type in COERCIVE and ctx.cues.get("hypothetical", "").lower() in {"unless", "if"} and (
-                ctx.cues["hypothetical"].lower() == "unless" or ctx.future or any(
-                    c.lower_ in {"will", "would", "may", "might"} for c in clause_head(cand.span.root).children)):
-            cand.notes.append(f"{cand.type} on condition ({ctx.cues['hypothetical']!r}) is a threat")
+        head = clause_head(cand.span.root)
+        cond = next((m.lower_ for c in (*cand.span.root.children, *head.children) if c.dep_ == "advcl"
+                     for m in c.children if m.dep_ == "mark" and m.lower_ in {"if", "unless"}), None)
+        if cand.type in COERCIVE and not ctx.negated and cond and (cond == "unless" or ctx.future or any(
+                c.lower_ in {"will", "would", "may", "might"} for c in head.children)):
+            cand.notes.append(f"{cand.type} on condition ({cond!r}) is a threat")
             cand.mode = lex.modes.get("THREATEN", {}).get("inner", {}).get(cand.type, cand.mode)
             cand.type = "THREATEN"
             ctx.hypothetical = False

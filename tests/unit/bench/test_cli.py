@@ -19,4 +19,4 @@ def test_bench_is_a_subcommand_with_its_modes():
 
 def test_no_mode_means_the_full_report():
     assert Options().full
-    assert not Options(latency=True).full and not Options(duration=600).full and not Options(rules=True).full
+    assert not Options(latency=True).full and not Options(throughput=True).full and not Options(duration=600).full and not Options(rules=True).full
