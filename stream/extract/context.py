@@ -192,8 +192,14 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
                 res.set("historical", ent.text)
         if attached and re.search(r"\bago\b", ent.text.lower()):
             res.set("historical", ent.text)
+    local = {tok, head}
+    for node in (tok, head):   # the event's own adjuncts, not clauses embedded under it
+        for c in node.children:
+            if c.dep_ in {"prep", "npadvmod", "advmod", "nummod", "amod", "compound", "pobj"}:
+                local.update(c.subtree)
+    local_words = [t.lower_ for t in sorted(local, key=lambda x: x.i)]
     for p in hist.get("phrases", ()):
-        if _phrase_in(clause_words, p.split()):
+        if _phrase_in(local_words, p.split()):
             res.set("historical", p)
     for c in tok.children:
         if c.dep_ in {"nummod", "compound", "amod"} and _YEAR.fullmatch(c.text):

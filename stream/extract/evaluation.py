@@ -61,6 +61,7 @@ class PredEvent:
     recipient_sector: str | None = None
     negated: bool = False
     hypothetical: bool = False
+    historical: bool = False
 
 
 @dataclass
@@ -181,7 +182,8 @@ def pred_from_event(event: Any) -> PredEvent:
     actor, rec, ctx = d.get("actor") or {}, d.get("recipient") or {}, d.get("context") or {}
     return PredEvent(type=d["type"], actor=actor.get("country"), actor_sector=actor.get("sector"),
                      recipient=rec.get("country"), recipient_sector=rec.get("sector"),
-                     negated=bool(ctx.get("negated")), hypothetical=bool(ctx.get("hypothetical")))
+                     negated=bool(ctx.get("negated")), hypothetical=bool(ctx.get("hypothetical")),
+                     historical=bool(ctx.get("historical")))
 
 
 # ---------------------------------------------------------------- scoring
@@ -205,14 +207,14 @@ def score(gold: Iterable[GoldSentence], predictions: Mapping[str, list[PredEvent
           types: frozenset[str] = SUPPORTED_TYPES, drop_unreal: bool = False) -> Report:
     """Per-type P/R/F1 (AGREE and CONCEDE also as one class), argument and flag accuracy, false events.
 
-    ``drop_unreal`` ignores predicted negated and hypothetical events: PLOVER codes only events that
-    happen (a refusal is REJECT, a conditional attack is THREATEN), never a negated or hypothetical one,
-    so such a prediction is neither right nor wrong there.
+    ``drop_unreal`` ignores predicted negated, hypothetical and historical events: PLOVER codes the one
+    event a sentence reports as happening (a refusal is REJECT, a conditional attack is THREATEN, a
+    1988 bombing recalled in passing is background), so such a prediction is neither right nor wrong there.
     """
     rep = Report(name=name)
     for sent in gold:
         rep.sentences += 1
-        preds = [p for p in predictions.get(sent.id, []) if p.type in types and not (drop_unreal and (p.negated or p.hypothetical))]
+        preds = [p for p in predictions.get(sent.id, []) if p.type in types and not (drop_unreal and (p.negated or p.hypothetical or p.historical))]
         golds = [g for g in sent.events if g.type in types]
         if sent.no_event:
             rep.no_event[1] += 1

@@ -57,11 +57,12 @@ def test_false_event_rate_and_flag_accuracy():
     assert targets["negated flag accuracy"] is True and targets["hypothetical flag accuracy"] is False
 
 
-def test_drop_unreal_ignores_negated_and_hypothetical_predictions():
+def test_drop_unreal_ignores_negated_hypothetical_and_historical_predictions():
     gold = [_gold("1", GoldEvent("REJECT"))]
-    preds = {"1": [PredEvent("REJECT"), PredEvent("AGREE", negated=True), PredEvent("ASSAULT", hypothetical=True)]}
+    preds = {"1": [PredEvent("REJECT"), PredEvent("AGREE", negated=True), PredEvent("ASSAULT", hypothetical=True),
+                   PredEvent("MOBILIZE", historical=True)]}
     rep = score(gold, preds, "t", drop_unreal=True)
-    assert "AGREE" not in rep.types and "ASSAULT" not in rep.types
+    assert "AGREE" not in rep.types and "ASSAULT" not in rep.types and "MOBILIZE" not in rep.types
     assert rep.types["REJECT"].f1 == 1.0
 
 
@@ -101,4 +102,4 @@ def test_load_labelled(tmp_path):
 def test_pred_from_event_dict():
     p = pred_from_event({"type": "ASSAULT", "actor": {"text": "Moscow", "country": "RUS", "sector": "GOV"},
                          "recipient": None, "context": {"negated": True}})
-    assert p == PredEvent("ASSAULT", "RUS", "GOV", None, None, True, False)
+    assert p == PredEvent("ASSAULT", "RUS", "GOV", None, None, True, False, False)
