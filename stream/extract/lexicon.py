@@ -30,7 +30,6 @@ IGO_CODES = frozenset({"NATO", "EU", "UN", "AU", "ASEAN", "OPEC", "ICC", "IAEA",
 FRAMES = frozenset({"event", "governor", "must"})
 COMPLEMENTS = frozenset({"any", "modal", "inner", "clause"})
 POS_TAGS = frozenset({"VERB", "NOUN", "PROPN", "ADJ", "AUX", "ADV", "ADP"})
-_CODE = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -293,83 +292,10 @@ def _load_triggers(path: Path, senses: dict, col: _Collector) -> list[Trigger]:
     return out
 
 
-def _split(cell: str) -> list[str]:
-    return [p.strip() for p in cell.split("|") if p.strip()]
-
-
-def _read_tsv(path: Path, header: list[str], col: _Collector) -> Iterable[tuple[int, dict[str, str]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        col.add(path.name, 0, None, f"cannot read: {exc}")
-        return
-    seen_header = False
-    for n, raw in enumerate(lines, 1):
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        cells = raw.split("\t")
-        if not seen_header:
-            seen_header = True
-            if [c.strip() for c in cells] != header:
-                col.add(path.name, n, None, f"header must be: {' '.join(header)} (tab-separated)")
-                return
-            continue
-        if len(cells) > len(header):
-            col.add(path.name, n, None, f"{len(cells)} columns, expected {len(header)} (tab-separated)")
-            continue
-        cells += [""] * (len(header) - len(cells))
-        yield n, dict(zip(header, (c.strip() for c in cells)))
-
-
-def _check_code(code: str, file: str, n: int, col: _Collector, allow_empty: bool = False) -> bool:
-    if not code and allow_empty:
-        return True
-    if not (_CODE.match(code) or code in IGO_CODES):
-        col.add(file, n, "code", f"{code!r} is neither an ISO-3166 alpha-3 code nor a known IGO code")
-        return False
-    return True
-
-
-def _load_gazetteer(data_dir: Path, col: _Collector) -> list[GazEntry]:
-    out: list[GazEntry] = []
-    path = data_dir / "countries.tsv"
-    for n, row in _read_tsv(path, ["code", "name", "aliases", "demonyms", "capitals"], col):
-        if not _check_code(row["code"], path.name, n, col) or not row["name"]:
-            if not row["name"]:
-                col.add(path.name, n, "name", "required")
-            continue
-        for text in [row["name"], *_split(row["aliases"])]:
-            out.append(GazEntry(text, row["code"], "GOV", row["name"], "GPE", "state"))
-        for text in _split(row["demonyms"]):
-            out.append(GazEntry(text, row["code"], None, row["name"], "NORP", "demonym"))
-        for text in _split(row["capitals"]):
-            out.append(GazEntry(text, row["code"], "GOV", row["name"], "GPE", "capital"))
-    path = data_dir / "actors.tsv"
-    for n, row in _read_tsv(path, ["text", "code", "sector", "name", "label"], col):
-        ok = _check_code(row["code"], path.name, n, col, allow_empty=True)
-        if row["sector"] not in SECTORS:
-            col.add(path.name, n, "sector", f"{row['sector']!r} not one of {', '.join(sorted(SECTORS))}")
-            ok = False
-        if row["label"] not in {"PERSON", "ORG", "NORP", "GPE"}:
-            col.add(path.name, n, "label", "expected PERSON, ORG, NORP or GPE")
-            ok = False
-        if not row["text"]:
-            col.add(path.name, n, "text", "required")
-            ok = False
-        if ok:
-            out.append(GazEntry(row["text"], row["code"] or None, row["sector"], row["name"] or row["text"],
-                                row["label"], "actor"))
-    path = data_dir / "places.tsv"
-    for n, row in _read_tsv(path, ["text", "code", "name"], col):
-        if not row["text"]:
-            col.add(path.name, n, "text", "required")
-        elif _check_code(row["code"], path.name, n, col):
-            out.append(GazEntry(row["text"], row["code"], None, row["name"] or row["text"], "GPE", "place"))
-    return out
-
-
 def load_lexicon(data_dir: str | Path | None = None) -> Lexicon:
     """Read every data file; raise ``LexiconError`` listing all problems if any file is invalid."""
+    from .tables import load_gazetteer   # tables needs this module's types
+
     d = Path(data_dir) if data_dir else DATA_DIR
     col = _Collector()
     senses = _load_senses(d / "senses.yaml", col)
@@ -379,7 +305,7 @@ def load_lexicon(data_dir: str | Path | None = None) -> Lexicon:
         cues=_load_cues(d / "cues.yaml", col),
         sectors=_load_sectors(d / "sectors.yaml", col),
         modes=_load_modes(d / "modes.yaml", col),
-        gazetteer=_load_gazetteer(d, col),
+        gazetteer=load_gazetteer(d, col),
     )
     if col.problems:
         raise LexiconError(col.problems)
