@@ -88,6 +88,8 @@ class Settings:
     batch_wait: float = 0.2
     max_message_bytes: int = 2_000_000
     max_text_chars: int = 200_000
+    # Seconds one extraction batch may take (then one article; 0: no limit). See stream.runtime.
+    extraction_timeout: float = 60.0
     # --- HTTP (metrics, health)
     http_host: str = "127.0.0.1"
     http_port: int = 9108
@@ -127,6 +129,8 @@ class Settings:
             raise ConfigError(f"partitions must be >= 1 (got {self.partitions})")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1 (got {self.batch_size})")
+        if self.extraction_timeout < 0:
+            raise ConfigError(f"extraction_timeout must be >= 0 seconds (got {self.extraction_timeout})")
         if self.batch_wait < 0:
             raise ConfigError(f"batch_wait must be >= 0 seconds (got {self.batch_wait})")
         protocols = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}

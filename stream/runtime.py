@@ -2,8 +2,13 @@
 
 The agents in ``stream.app`` call these methods; nothing here touches
 Kafka, so the same steps serve the worker, ``sitrep rules backtest`` and
-unit tests. Extraction runs on one dedicated thread so that a long spaCy
-batch never starves the event loop (heartbeats, commits, /metrics).
+unit tests. Extraction runs off the event loop, on a thread, so that a long
+spaCy batch never starves it (heartbeats, commits, /metrics), and within a
+time budget (``extraction_timeout``): a batch that overruns is retried one
+article at a time, and an article that overruns alone goes to the DLQ
+(``extraction_error``, detail "extraction_timeout") instead of stalling the
+worker. A Python thread cannot be stopped, so an overrunning one is left to
+finish in the background (a daemon thread: it never holds up shutdown).
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
@@ -26,7 +31,7 @@ from .metrics import Metrics
 from .alerting import Outcome
 from .models import Alert, Article, DeadLetter, Event
 
-__all__ = ["Runtime", "Incoming", "Rejected", "now_utc", "SUPPRESSION_REASONS"]
+__all__ = ["Runtime", "Incoming", "Rejected", "ExtractionTimeout", "now_utc", "SUPPRESSION_REASONS"]
 
 # Outcomes where a rule matched but an alert was held back on purpose (counted per rule).
 SUPPRESSION_REASONS = frozenset({"suppressed", "duplicate", "no_new_source"})
@@ -50,6 +55,33 @@ class Incoming:
     timestamp: float | None  # seconds since the epoch (Kafka record time)
 
 
+class ExtractionTimeout(Exception):
+    """Extraction did not finish within the configured budget."""
+
+
+def _in_thread(fn: Any, arg: Any) -> "asyncio.Future[Any]":
+    """Run ``fn(arg)`` on a new daemon thread; the returned future gets its result."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if not future.done():
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def work() -> None:
+        try:
+            value, ok = fn(arg), True
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            value, ok = exc, False
+        try:
+            loop.call_soon_threadsafe(settle, ok, value)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            pass
+
+    threading.Thread(target=work, name="extract", daemon=True).start()
+    return future
+
+
 @dataclass
 class Rejected:
     incoming: Incoming
@@ -69,7 +101,7 @@ class Runtime:
     http_port: int | None = None
 
     def __post_init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+        self._overrunning: list[asyncio.Future[Any]] = []  # extractions left running past the budget
         info = dict(getattr(self.extractor, "info", {}) or {})
         self.metrics.set_info(version=__version__, worker=self.worker, **info)
 
@@ -100,21 +132,30 @@ class Runtime:
         return Rejected(rec, letter)
 
     async def extract(self, batch: list[tuple[Incoming, Article]]) -> tuple[list[list[Event]], list[Rejected]]:
-        """Events per article, in order; an article the extractor fails on is rejected alone."""
-        loop = asyncio.get_running_loop()
+        """Events per article, in order; an article the extractor fails on (or overruns the
+        time budget with) is rejected alone."""
         articles = [a for _, a in batch]
         before = dict(getattr(self.extractor, "timings", {}) or {})
         counts_before = dict(getattr(self.extractor, "sentence_counts", {}) or {})
         started = time.perf_counter()
         try:
-            results = await loop.run_in_executor(self._executor, self.extractor.extract_batch, articles)
+            results = await self._extract_within_budget(self.extractor.extract_batch, articles)
             rejected: list[Rejected] = []
-        except Exception:  # noqa: BLE001 - isolate the article that breaks the batch
-            log.exception("extraction failed for a batch of %d; retrying one by one", len(articles))
+        except Exception as exc:  # noqa: BLE001 - isolate the article that breaks the batch
+            if isinstance(exc, ExtractionTimeout):
+                log.error("extraction of a batch of %d took longer than %g s; retrying one by one",
+                          len(articles), self.settings.extraction_timeout)
+            else:
+                log.exception("extraction failed for a batch of %d; retrying one by one", len(articles))
             results, rejected = [], []
             for rec, article in batch:
                 try:
-                    results.append(await loop.run_in_executor(self._executor, self.extractor.extract, article))
+                    results.append(await self._extract_within_budget(self.extractor.extract, article))
+                except ExtractionTimeout:
+                    results.append([])
+                    rejected.append(self.reject(rec, DecodeError(
+                        "extraction_error", f"extraction_timeout: this article took longer than "
+                                            f"{self.settings.extraction_timeout:g} s to extract")))
                 except Exception as exc:  # noqa: BLE001
                     results.append([])
                     rejected.append(self.reject(rec, DecodeError("extraction_error", f"{type(exc).__name__}: {exc}")))
@@ -131,6 +172,25 @@ class Runtime:
                 m.sentences.labels(outcome=outcome).inc(delta)
         m.articles_processed.inc(len(articles) - len(rejected))
         return results, rejected
+
+    async def _extract_within_budget(self, fn: Any, arg: Any) -> Any:
+        budget = self.settings.extraction_timeout
+        future = _in_thread(fn, arg)
+        if not budget or budget <= 0:
+            return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), budget)
+        except asyncio.TimeoutError:
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())  # no "never retrieved"
+            self._overrunning = [f for f in self._overrunning if not f.done()] + [future]
+            log.error("extraction overran its %g s budget; left to finish in the background "
+                      "(%d overrunning now)", budget, len(self._overrunning))
+            raise ExtractionTimeout(budget) from None
+
+    @property
+    def overrunning(self) -> int:
+        """Extractions still running in the background after overrunning their budget."""
+        return sum(1 for f in self._overrunning if not f.done())
 
     # ------------------------------------------------------------ rules
     def route(self, event: Event) -> list[Any]:
@@ -185,4 +245,4 @@ class Runtime:
         return result
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: extraction threads are daemons and never hold up the exit."""

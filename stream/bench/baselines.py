@@ -125,14 +125,15 @@ def run_baselines(*, articles: int, seed: int, naive_sample: int, batch_size: in
     idx = sample_indices(articles, naive_sample)
     sample = [texts_all[i] for i in idx]
     out: dict = {"articles": articles, "sample_indices": len(idx)}
-    out["naive"] = _time_naive(model, [a.text for a in sample], naive_batch)
+    out["naive"] = _time_naive(model, [a.text for a in sample], naive_batch) if sample else None
     ex = Extractor.load(model, batch_size=batch_size)
     _time_extractor(ex, texts_all[:2], batch_size)  # warm up
-    out["extractor_sample"], _ = _time_extractor(ex, sample, batch_size)
+    out["extractor_sample"] = _time_extractor(ex, sample, batch_size)[0] if sample else None
     out["extractor"], results = _time_extractor(ex, texts_all, batch_size)
     out["codec"] = _codec_costs(texts_all, results)
     mean_words = out["extractor"]["words"] / max(articles, 1)
-    out["naive_estimated_articles_per_s"] = out["naive"]["words_per_s"] / mean_words if mean_words else None
+    out["naive_estimated_articles_per_s"] = (out["naive"]["words_per_s"] / mean_words
+                                             if mean_words and out["naive"] else None)
     out["info"] = dict(ex.info)
     return out
 

@@ -204,7 +204,7 @@ def render_text(result: dict) -> str:
                 f"{_num(es['articles_per_s'])}/s = {_num(ratio(es['articles_per_s'], n['articles_per_s']))} naive)",
                 f"  RSS: naive {_num(n.get('rss_mb'), 'MB', 0)}, extractor process {_num(e.get('rss_mb'), 'MB', 0)}"]
     for key, title in (("throughput", "throughput"), ("latency_run", "latency run"),
-                       ("latency_nobatch_run", "latency reference (batch size 1)"),
+                       ("latency_nobatch_run", "latency reference (no batch wait)"),
                        ("scale_two", "scale-out run"), ("memory_run", "steady-state memory run")):
         if result.get(key):
             out += [""] + _run_lines(result[key], title)
@@ -216,7 +216,8 @@ def render_text(result: dict) -> str:
         out += ["", f"latency at {lat['rate']:.1f} articles/s (half of {_num(lat.get('max_rate'))}): "
                     f"p50 {_num(lat['p50'], 's', 3)}  p95 {_num(lat['p95'], 's', 3)}  p99 {_num(lat['p99'], 's', 3)}",
                 f"  batching (batch {lat['batch_size']}, wait {lat['batch_wait']} s) adds: p50 {_num(ex.get('p50'), 's', 3)}"
-                f"  p95 {_num(ex.get('p95'), 's', 3)}  p99 {_num(ex.get('p99'), 's', 3)} versus batch size 1"]
+                f"  p95 {_num(ex.get('p95'), 's', 3)}  p99 {_num(ex.get('p99'), 's', 3)} versus the same run without "
+                f"waiting to fill batches (batch wait {(lat.get('reference') or {}).get('batch_wait')} s)"]
     sc = result.get("scale") or {}
     if sc:
         out += ["", f"scale-out: 1 worker {_num(sc['one_per_s'])}/s, 2 workers {_num(sc['two_per_s'])}/s: "

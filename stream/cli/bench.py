@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace the results table in this Markdown file (docs/benchmarks.md)")
     r.add_argument("--profile", metavar="DIR",
                    help="profile every worker with py-spy during each measured run (needs py-spy installed)")
+    r.add_argument("--keep-logs", action="store_true", help="keep the workers' logs and state of every run")
     r.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     r.add_argument("--no-targets", action="store_true", help="report the targets but exit 0 even when one fails")
     p.set_defaults(func=cmd_bench)
@@ -75,7 +76,7 @@ def cmd_bench(args: argparse.Namespace, settings) -> int:
     opts = Options(articles=args.articles, workers=args.workers, partitions=args.partitions, rate=args.rate,
                    throughput=args.throughput, latency=args.latency, scale=args.scale, duration=args.duration, rules=args.rules_count, baselines=not args.no_baselines,
                    seed=args.seed, naive_sample=args.naive_sample, latency_seconds=args.latency_seconds,
-                   profile_dir=args.profile)
+                   profile_dir=args.profile, keep_logs=args.keep_logs)
     command = "sitrep bench" + "".join(f" {a}" for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "sitrep bench"
     result = run_bench(opts, settings, say, command=command)
     print(render_text(result), flush=True)

@@ -25,6 +25,10 @@ __all__ = ["Senses", "NO_CONTEXT"]
 NO_CONTEXT = "needs context:"
 CEASE = {"end", "halt", "stop", "cease", "suspend", "pause", "cessation", "suspension", "freeze", "ending", "lift"}
 # A noun event inside "after/following/since ..." is background to the sentence's news, not news itself.
+# Prepositions of circumstance, not of the object: "halted aid | in line with efforts to end the fighting".
+ADJUNCT_PREPS = {"after", "because", "as", "despite", "since", "amid", "during", "following", "before", "until",
+                 "under", "like", "unlike", "besides", "beyond", "in line with", "in response to", "line", "response",
+                 "ahead", "due", "given", "according"}
 BACKGROUND_PREPS = {"after", "following", "since", "before", "amid", "during"}
 
 
@@ -50,9 +54,9 @@ class Senses:
     def objects(self, tok: Token) -> list[Token]:
         """Tokens that can be the trigger's object or complement (not its subject, not coordinated clauses)."""
         region = {tok}
-        skip = {"nsubj", "csubj", "conj", "cc", "advcl", "parataxis", "punct", "mark", "relcl"}
+        skip = {"nsubj", "csubj", "conj", "cc", "advcl", "parataxis", "punct", "mark", "relcl", "npadvmod", "advmod"}
         for c in tok.children:
-            if c.dep_ not in skip:
+            if c.dep_ not in skip and not (c.dep_ == "prep" and c.lower_ in ADJUNCT_PREPS):
                 region |= set(c.subtree)
         region.discard(tok)
         head = clause_head(tok)
