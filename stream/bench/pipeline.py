@@ -10,30 +10,29 @@ record's results are produced) and the alerts topic has been read to its end.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
-from ..clients import end_offsets, group_caught_up
+from ..clients import group_caught_up
 from ..config import Settings
 from ..errors import SitrepError
 from ..kafka import client_kwargs, ensure_topics
 from ..models import Article, to_json
 from . import profile
-from .scrape import Samples, cpu_delta, cpu_snapshot
-from .stats import rate, slope, summary
-from .workers import WorkerProcess, start_workers, stop_workers, wait_assigned
+from .follow import AlertFollower, Monitor
+from .measure import Sent, measure
+from .scrape import cpu_delta, cpu_snapshot
+from .workers import start_workers, stop_workers, wait_assigned
 
 __all__ = ["Phase", "Context", "run_phase"]
 
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
 
 
 @dataclass
@@ -72,125 +71,6 @@ class Context:
             dlq_topic=f"{p}-dlq", matches_topic=f"{p}-matches", silences_topic=f"{p}-silences",
             partitions=phase.partitions, batch_size=phase.batch_size, batch_wait=phase.batch_wait,
             session_timeout=min(self.settings.session_timeout, 6.0))
-
-
-@dataclass
-class Sent:
-    wall: float          # time.time() just before send()
-    record_ts: float     # the record's timestamp (CreateTime), seconds
-
-
-class AlertFollower:
-    """Follows the alerts topic; keeps (alert id, revision, article id, record time, receive time).
-
-    Its own consumer asks the broker to answer fetches within 50 ms, so the
-    receive times add little of the follower's own waiting.
-    """
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.records: list[tuple[str, int, str, float, float]] = []
-        self.read = 0
-        self.task: asyncio.Task | None = None
-
-    async def _run(self) -> None:
-        s = self.settings
-        consumer = AIOKafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=50,
-                                    max_partition_fetch_bytes=max(s.max_message_bytes * 2, 1_048_576),
-                                    **client_kwargs(s))
-        await consumer.start()
-        try:
-            parts: set[int] = set()
-            while not parts:
-                parts = consumer.partitions_for_topic(s.alerts_topic) or set()
-                if not parts:
-                    await consumer._client.force_metadata_update()  # noqa: SLF001
-                    await asyncio.sleep(0.2)
-            tps = [TopicPartition(s.alerts_topic, p) for p in sorted(parts)]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-                now = time.time()
-                for records in batches.values():
-                    for rec in records:
-                        self.read += 1
-                        try:
-                            data = json.loads(rec.value or b"{}")
-                            self.records.append((data["id"], int(data.get("revision", 1)), data["article"]["id"],
-                                                 rec.timestamp / 1000.0, now))
-                        except (ValueError, KeyError, TypeError):
-                            continue
-        finally:
-            await consumer.stop()
-
-    def start(self) -> None:
-        self.task = asyncio.create_task(self._run())
-
-    async def drain(self, timeout: float = 30.0) -> None:
-        total = sum((await end_offsets(self.settings, self.settings.alerts_topic)).values())
-        deadline = time.monotonic() + timeout
-        while self.read < total and time.monotonic() < deadline:
-            if self.task is not None and self.task.done():
-                self.task.result()
-            await asyncio.sleep(0.1)
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
-
-
-class Monitor:
-    """Scrapes every worker's /metrics every ``poll`` seconds (progress) and keeps an RSS
-    sample every ``every`` seconds. Scraping costs the worker CPU (about 1% at once a
-    second), so measured runs poll only as often as they sample."""
-
-    def __init__(self, workers: list[WorkerProcess], every: float, poll: float | None = None):
-        self.workers = workers
-        self.every = every
-        self.poll = poll or every
-        self.rss: dict[str, list[tuple[float, float]]] = {w.name: [] for w in workers}
-        self.consumed = 0.0
-        self._last_sample = 0.0
-        self.task: asyncio.Task | None = None
-
-    async def tick(self) -> None:
-        scrapes = await asyncio.gather(*(w.scrape() for w in self.workers))
-        self.consumed = sum(s.get("sitrep_articles_consumed_total") for s in scrapes if s)
-        now = time.time()
-        if now - self._last_sample >= self.every:
-            self._last_sample = now
-            for w, s in zip(self.workers, scrapes):
-                if s is not None:
-                    self.rss[w.name].append((now, s.get("process_resident_memory_bytes") / MB))
-
-    async def _run(self) -> None:
-        while True:
-            await self.tick()
-            for w in self.workers:
-                if not w.alive():
-                    raise SitrepError(f"worker {w.name} exited:\n{w.log_tail()}")
-            await asyncio.sleep(self.poll)
-
-    def start(self) -> None:
-        self._last_sample = 0.0
-        self.task = asyncio.create_task(self._run())
-
-    def check(self) -> None:
-        if self.task is not None and self.task.done():
-            self.task.result()
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except asyncio.CancelledError:
-                pass
 
 
 def _producer(settings: Settings) -> AIOKafkaProducer:
@@ -325,86 +205,3 @@ def _indices(phase: Phase) -> Iterator[int]:
     while True:
         yield i
         i += 1
-
-
-def _d(after: list[Samples], before: list[Samples], name: str, **labels: str) -> float:
-    return sum(a.get(name, **labels) - b.get(name, **labels) for a, b in zip(after, before) if a and b)
-
-
-def measure(phase: Phase, settings: Settings, workers: list[WorkerProcess], before: list[Samples],
-            after: list[Samples], sent: dict[str, Sent], first: float, alerts: list, rss: dict, cpu: dict,
-            assignment: dict) -> dict:
-    topics = {settings.articles_topic, settings.events_topic, settings.matches_topic}
-    end = max((v for s in after if s for t, v in s.by_label("sitrep_last_processed_timestamp_seconds",
-                                                             "topic").items() if t in topics), default=time.time())
-    seen: set[tuple[str, int]] = set()
-    lat_ts, lat_seen = [], []
-    for alert_id, revision, article_id, ts, received in alerts:
-        s = sent.get(article_id)
-        if s is None or (alert_id, revision) in seen:
-            continue
-        seen.add((alert_id, revision))
-        lat_ts.append(max(ts - s.record_ts, 0.0))
-        lat_seen.append(max(received - s.wall, 0.0))
-        end = max(end, ts)
-    seconds = end - first
-    n = len(sent)
-    events = _d(after, before, "sitrep_events_total")
-    stage_names = ("preprocess", "prefilter", "model", "patterns")
-    stages = {k: _d(after, before, "sitrep_extraction_stage_seconds_total", stage=k) for k in stage_names}
-    stages["rules_route"] = _d(after, before, "sitrep_rule_evaluation_duration_seconds_sum")
-    worker_cpu = _d(after, before, "process_cpu_seconds_total")
-    extraction_wall = _d(after, before, "sitrep_extraction_duration_seconds_sum")
-    batches = _d(after, before, "sitrep_batch_size_articles_count")
-    accounted = sum(stages.values())
-    stages["other"] = max(worker_cpu - accounted, 0.0)
-    memory = {}
-    for name, points in rss.items():
-        values = [mb for _, mb in points]
-        steady = points[len(points) // 5:] if len(points) >= 5 else points
-        per_min = slope([((t - points[0][0]) / 60.0, mb) for t, mb in steady]) if points else None
-        memory[name] = {"samples": len(values), "min_mb": min(values, default=None),
-                        "max_mb": max(values, default=None), "last_mb": values[-1] if values else None,
-                        "slope_mb_per_min": per_min}
-    return {
-        "name": phase.name,
-        "workers": phase.workers,
-        "partitions": phase.partitions,
-        "batch_size": phase.batch_size,
-        "batch_wait": phase.batch_wait,
-        "target_rate": phase.rate,
-        "articles": n,
-        "seconds": seconds,
-        "articles_per_s": rate(n, seconds),
-        "events": events,
-        "events_per_s": rate(events, seconds),
-        "alerts": len(lat_ts),
-        "alerts_per_s": rate(len(lat_ts), seconds),
-        "articles_with_alerts": len({a[2] for a in alerts if a[2] in sent}),
-        "dead_letters": _d(after, before, "sitrep_dlq_messages_total"),
-        "batches": batches,
-        "mean_batch": (n / batches) if batches else None,
-        "latency_s": {"record_timestamps": summary(lat_ts), "observed": summary(lat_seen)},
-        "stage_seconds": stages,
-        "stage_ms_per_article": {k: 1000 * v / n for k, v in stages.items()} if n else {},
-        "extraction_wall_seconds": extraction_wall,
-        "worker_cpu_seconds": worker_cpu,
-        "worker_cpu_ms_per_article": 1000 * worker_cpu / n if n else None,
-        "rss_mb": memory,
-        "cpu": cpu,
-        "assignment": assignment,
-        "worker_info": _worker_info(after),
-    }
-
-
-def _worker_info(scrapes: list[Samples]) -> dict:
-    """Labels of ``sitrep_worker_info`` (versions of sitrep, spaCy, the model and the extractor)."""
-    for s in scrapes:
-        for (name, labels), _ in (s.values.items() if s else []):
-            if name == "sitrep_worker_info":
-                return {k: v for k, v in labels if k != "worker"}
-    return {}
-
-
-def with_defaults(phase: Phase, **changes: Any) -> Phase:
-    return replace(phase, **changes)

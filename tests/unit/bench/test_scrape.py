@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stream.bench.baselines import sample_indices
-from stream.bench.pipeline import Phase, Sent, measure
+from stream.bench.measure import Sent, measure
+from stream.bench.pipeline import Phase
 from stream.bench.scrape import CpuSnapshot, cpu_delta, parse_metrics
 from stream.config import Settings
 
