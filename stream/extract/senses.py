@@ -27,8 +27,8 @@ CEASE = {"end", "halt", "stop", "cease", "suspend", "pause", "cessation", "suspe
 # A noun event inside "after/following/since ..." is background to the sentence's news, not news itself.
 # Prepositions of circumstance, not of the object: "halted aid | in line with efforts to end the fighting".
 ADJUNCT_PREPS = {"after", "because", "as", "despite", "since", "amid", "during", "following", "before", "until",
-                 "under", "like", "unlike", "besides", "beyond", "in line with", "in response to", "line", "response",
-                 "ahead", "due", "given", "according"}
+                 "under", "like", "unlike", "besides", "beyond", "line", "response", "ahead", "due", "given",
+                 "according", "retaliation", "protest", "support", "solidarity", "addition", "exchange", "view"}
 BACKGROUND_PREPS = {"after", "following", "since", "before", "amid", "during"}
 
 
@@ -56,7 +56,8 @@ class Senses:
         region = {tok}
         skip = {"nsubj", "csubj", "conj", "cc", "advcl", "parataxis", "punct", "mark", "relcl", "npadvmod", "advmod"}
         for c in tok.children:
-            if c.dep_ not in skip and not (c.dep_ == "prep" and c.lower_ in ADJUNCT_PREPS):
+            if c.dep_ not in skip and not (c.dep_ == "prep" and (c.lower_ in ADJUNCT_PREPS or any(
+                    g.dep_ == "pobj" and g.lower_ in ADJUNCT_PREPS for g in c.children))):
                 region |= set(c.subtree)
         region.discard(tok)
         head = clause_head(tok)
