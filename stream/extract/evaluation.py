@@ -28,7 +28,7 @@ IGO_CODES = frozenset({"NATO", "EU", "UN", "AU", "ASEAN", "OPEC", "ICC", "IAEA",
 # CAMEO pseudo-codes with no state behind them: not scored for actor accuracy.
 UNSCORED_CODES = frozenset({"IMG", "NGO", "ISM", "MNC", "UIS"})
 SUPPORTED_TYPES = frozenset({"MOBILIZE", "SANCTION", "ASSAULT", "THREATEN", "AGREE", "CONCEDE", "RETREAT", "REQUEST",
-                             "AID", "REJECT", "ACCUSE", "PROTEST"})
+                             "AID", "REJECT", "ACCUSE", "PROTEST", "COERCE"})
 COMBINED = "AGREE+CONCEDE"
 TARGET_TYPES = ("MOBILIZE", "SANCTION", "ASSAULT", COMBINED, "THREATEN", "REQUEST")
 TARGETS = {"f1": 0.80, "false_event_rate": 0.05, "flag_accuracy": 0.90}

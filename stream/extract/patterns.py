@@ -152,9 +152,12 @@ class SentenceAnalyser:
         head = clause_head(cand.span.root)
         cond = next((m.lower_ for c in (*cand.span.root.children, *head.children) if c.dep_ == "advcl"
                      for m in c.children if m.dep_ == "mark" and m.lower_ in {"if", "unless"}), None)
-        if cand.type in COERCIVE and not ctx.negated and cond and (cond == "unless" or ctx.future or any(
-                c.lower_ in {"will", "would", "may", "might"} for c in head.children)):
-            cand.notes.append(f"{cand.type} on condition ({cond!r}) is a threat")
+        modal = any(c.lower_ in {"will", "would", "may", "might"} for c in head.children)
+        if not ctx.negated and ((cand.type in COERCIVE and cond and (cond == "unless" or ctx.future or modal))
+                                or (cand.type == "COERCE" and (ctx.future or modal or ctx.hypothetical))):
+            # "will withdraw its force unless...", "would blockade Paris": announced coercion is a threat
+            cond = cond or ctx.cues.get("future") or ctx.cues.get("hypothetical") or "will"
+            cand.notes.append(f"{cand.type} announced with {cond!r} is a threat")
             cand.mode = lex.modes.get("THREATEN", {}).get("inner", {}).get(cand.type, cand.mode)
             cand.type = "THREATEN"
             ctx.hypothetical = False
