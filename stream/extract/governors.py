@@ -44,7 +44,9 @@ def govern(cands: list[Candidate], rejected: list[Rejection], lexicon: Lexicon, 
                 rejected.append(Rejection(gov.span.text, gov.trigger.id, "governs no event"))
             continue
         first = min(inner, key=lambda c: _distance(c.span.root, root))
-        if gov.trigger.inner_map.get(first.type) == first.type:
+        subj = next((c for c in gov.token.children if c.dep_ == "nsubj"), None)
+        joint = subj is not None and any(c.dep_ == "conj" for c in subj.children)
+        if gov.trigger.inner_map.get(first.type) == first.type and not joint:   # "Jordan and Britain agreed to..." stays
             drop.add(id(gov))
             first.notes.append(f"{gov.span.text!r} ({gov.type}) yields to this {first.type}")
             rejected.append(Rejection(gov.span.text, gov.trigger.id, f"yields to the {first.type} it governs"))

@@ -190,7 +190,9 @@ class Senses:
             for c in tok.children:
                 if c.dep_ in {"ccomp", "xcomp", "prep", "advcl", "prt"}:
                     marks = [g.lower_ for g in c.children if g.dep_ in {"mark", "advmod"}] + [c.lower_]
-                    if any(m in trig.forbid_complement for m in marks):
+                    course = any(g.dep_ == "aux" and g.lower_ in {"should", "would", "will", "must", "shall"}
+                                 for g in c.children)   # "agreed that they should cooperate": a course of action
+                    if any(m in trig.forbid_complement for m in marks) and not course:
                         return f"complement introduced by {marks[0]!r}"
         if trig.need_complement == "clause":   # "told X to ...", not "..., officials told AFP"
             if not any(c.dep_ in {"xcomp", "ccomp"} and c.i > tok.i for c in tok.children):
