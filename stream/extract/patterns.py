@@ -89,7 +89,15 @@ class SentenceAnalyser:
         cands = sorted(best.values(), key=lambda c: c.token.i)
         for cand in cands:
             self._fill(cand, published, memory)
-        return cands, rejected
+        commitments = []
+        for cand in cands:   # "Finland will give Tanzania a grant": a commitment (AGREE) as well as the aid
+            if cand.type == "AID" and cand.context.future and not (cand.context.hypothetical or cand.context.negated):
+                twin = Candidate(cand.trigger, "AGREE", cand.span, cand.token, mode="aid", actor=cand.actor,
+                                 recipient=cand.recipient, location=cand.location, context=cand.context,
+                                 confidence=round(cand.confidence - 0.1, 3), event_date=cand.event_date,
+                                 notes=["a future AID is also a commitment (AGREE)"])
+                commitments.append(twin)
+        return cands + commitments, rejected
 
     # ------------------------------------------------------------ arguments and context
     def _actor(self, tok: Token | None, memory: dict, ctx: ContextResult, avoid: str | None = None) -> Actor | None:
