@@ -217,6 +217,10 @@ class SentenceAnalyser:
         if cand.recipient is None and cand.type == "ASSAULT" and cand.location and cand.location.country and \
                 (cand.actor is None or cand.actor.country != cand.location.country):
             cand.recipient = Actor(text=cand.location.text, name=cand.location.name, country=cand.location.country)
+        if cand.type == "MOBILIZE" and any(t.lower_.startswith(("peacekeep", "peace-keep"))
+                                           for t in (*cand.span.root.subtree, *head.subtree)):
+            cand.notes.append("a peacekeeping deployment is aid (military protection), not a buildup")
+            cand.type, cand.mode = "AID", "peacekeeping"
         if cand.mode is None:
             cand.mode = self._mode(cand)
         cand.event_date = self._date(cand, published)
