@@ -65,7 +65,7 @@ class Prefilter:
             return True
         if any(w in words for w in lower):
             return True
-        return any(" " in w and f" {w} " in joined for w in words)
+        return any((" " in w or "-" in w) and f" {w} " in joined for w in words)
 
     def sentences(self, paragraphs: Iterable[Paragraph]) -> list[Sentence]:
         paragraphs = list(paragraphs)
@@ -78,7 +78,7 @@ class Prefilter:
                 if not text.strip():
                     continue
                 lower = [t.lower_ for t in sent]
-                joined = " " + " ".join(lower) + " "
+                joined = (" " + " ".join(lower) + " ").replace(" - ", "-")   # "live - fire" -> "live-fire"
                 has_name = any(sent.start <= s and e <= sent.end for _, s, e in names)
                 raw = [(doc.vocab.strings[m], doc[s:e].text) for m, s, e in matches
                        if sent.start <= s and e <= sent.end]

@@ -89,9 +89,9 @@ class Senses:
                 continue
             if t.lower_ in words or t.lemma_.lower() in words:
                 return t.text
-        joined = " " + " ".join(low) + " "
+        joined = (" " + " ".join(low) + " ").replace(" - ", "-")
         for w in words:
-            if " " in w and f" {w} " in joined:
+            if (" " in w or "-" in w) and f" {w} " in joined:
                 return w
         return None
 
