@@ -18,10 +18,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline_kit import REPO, WorkerProcess, read_json, run, settings_env
+from pipeline_kit import REPO, WorkerProcess, run, settings_env, wait_for
 from stream.clients import produce_raw
 from stream.config import Settings
+from stream.kafka import client_kwargs
 from stream.models import Actor, ArticleRef, Context, Event, Place, to_json
+from stream.offsets import exact_end_offsets, probe_end_offsets
 
 _n = itertools.count(1)
 RUN = uuid.uuid4().hex[:6]  # event and article ids unique to this test run
@@ -59,9 +61,73 @@ def send_events(settings: Settings, events: list[Event]) -> int:
                            [(e.article.id.encode(), to_json(e)) for e in events]))
 
 
+async def _read_all(settings: Settings, topic: str) -> list[Any]:
+    """Every record of ``topic`` up to its exact end (see stream.offsets), partition by partition."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        ends = await probe_end_offsets(consumer, await consumer.end_offsets(tps))
+        todo = [tp for tp in tps if ends[tp] > 0]
+        out: dict[Any, list] = {tp: [] for tp in todo}
+        if not todo:
+            return []
+        consumer.assign(todo)
+        await consumer.seek_to_beginning(*todo)
+        while todo:
+            batches = await consumer.getmany(*todo, timeout_ms=500)
+            for tp, records in batches.items():
+                out[tp].extend(r for r in records if r.offset < ends[tp])
+            todo = [tp for tp in todo if await consumer.position(tp) < ends[tp]]
+        return [r for tp in sorted(out) for r in out[tp]]
+    finally:
+        await consumer.stop()
+
+
+def records(settings: Settings, topic: str) -> list[Any]:
+    return run(_read_all(settings, topic))
+
+
 def alerts(settings: Settings, rule: str | None = None) -> list[dict]:
-    """Every alert record on the alerts topic (of one rule), in topic order per partition."""
-    return [a for a in read_json(settings, settings.alerts_topic) if rule is None or a["rule_id"] == rule]
+    """Every alert record on the alerts topic (of one rule), partition by partition in offset order."""
+    found = [json.loads(r.value) for r in records(settings, settings.alerts_topic)]
+    return [a for a in found if rule is None or a["rule_id"] == rule]
+
+
+async def _lag(settings: Settings) -> dict[tuple[str, int], tuple[int | None, int]]:
+    """(topic, partition) -> (committed offset of the group, exact end offset), for the input topics."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=settings.app_id, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = [settings.articles_topic, settings.events_topic, settings.matches_topic]
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        ends = await exact_end_offsets(client_kwargs(settings), tps)
+        return {(tp.topic, tp.partition): (await consumer.committed(tp), ends[tp]) for tp in tps}
+    finally:
+        await consumer.stop()
+
+
+def lag(settings: Settings) -> dict[tuple[str, int], tuple[int | None, int]]:
+    return run(_lag(settings))
+
+
+def caught_up(settings: Settings) -> bool:
+    """Every record on the input topics is processed and its offset committed (exact end offsets)."""
+    return all(end == 0 or (done is not None and done >= end) for done, end in lag(settings).values())
+
+
+def settle(settings: Settings, worker: WorkerProcess, timeout: float = 40.0) -> None:
+    """Wait until everything produced so far is routed and evaluated (alerts are sent before commits)."""
+    try:
+        wait_for(lambda: caught_up(settings), timeout, "pipeline caught up")
+    except AssertionError as exc:
+        behind = {f"{t}[{p}]": f"committed {c} of {e}" for (t, p), (c, e) in lag(settings).items()
+                  if e and (c is None or c < e)}
+        raise AssertionError(f"{exc}; behind: {behind}\n{worker.log_tail()}") from None
 
 
 def at_least(settings: Settings, rule: str, n: int) -> list[dict] | None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_kit import WorkerProcess, caught_up, create_topics, read_records, unique_settings, wait_for
-from rules_kit import ago, alerts, at_least, event, send_events, write_file
+from pipeline_kit import WorkerProcess, create_topics, unique_settings, wait_for
+from rules_kit import ago, alerts, at_least, event, send_events, settle, write_file
+from rules_kit import records as topic_records
 
 pytestmark = pytest.mark.integration
 
@@ -87,14 +88,9 @@ def live(broker, tmp_path_factory):
     worker.stop()
 
 
-def settle(settings, worker) -> None:
-    """Every event produced so far has been routed and evaluated (offsets committed after the alerts)."""
-    wait_for(lambda: caught_up(settings), 30, f"pipeline caught up\n{worker.log_tail()}")
-
-
 def partitions_of(settings, events) -> set[int]:
     ids = {e.article.id.encode() for e in events}
-    return {r.partition for r in read_records(settings, settings.events_topic) if r.key in ids}
+    return {r.partition for r in topic_records(settings, settings.events_topic) if r.key in ids}
 
 
 def test_match_one_alert_per_story_revised_by_a_second_outlet(live):
