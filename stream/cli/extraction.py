@@ -45,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ev.add_argument("--json", action="store_true", help="print one JSON report")
     ev.add_argument("--no-targets", action="store_true", help="report targets but always exit 0")
     ev.add_argument("--errors", type=int, default=0, metavar="N", help="list up to N error ids per set")
+    ev.add_argument("--seed-articles", type=int, default=8, metavar="N",
+                    help="also time N articles from seeds/ (real news layout; 0 skips)")
     add_model_options(ev)
     ev.set_defaults(func=cmd_eval)
 
@@ -163,7 +165,7 @@ def _throughput(ex, texts: list[str], label: str, chunk: int = 64) -> dict:
             "full_model_per_s": len(texts) / full if full else None, "speedup": full / ours if ours else None}
 
 
-def _seed_texts(repeat_to: int = 12) -> list[str]:
+def _seed_texts(repeat_to: int = 8) -> list[str]:
     """The sample articles in seeds/ (real news layout), repeated so the timing is not noise."""
     from ..extract import read_articles
 
@@ -216,7 +218,7 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:
     else:
         notes.append(f"labelled set not found at {labelled}: not evaluated")
     speed = [_throughput(ex, texts, "evaluation sentences")] if texts else []
-    seeds = _seed_texts()
+    seeds = _seed_texts(args.seed_articles) if args.seed_articles > 0 else []
     if seeds:
         speed.append(_throughput(ex, seeds, "seed articles (seeds/)"))
     for _, targets in reports:

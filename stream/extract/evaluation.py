@@ -80,10 +80,10 @@ class TypeScore:
 
     @property
     def f1(self) -> float | None:
+        if self.tp == 0:
+            return 0.0 if self.fp or self.fn else None
         p, r = self.precision, self.recall
-        if p is None or r is None:
-            return None
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return 2 * p * r / (p + r)
 
     def to_dict(self) -> dict[str, Any]:
         return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": self.precision, "recall": self.recall,

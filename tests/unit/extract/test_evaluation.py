@@ -32,7 +32,8 @@ def test_agree_and_concede_score_alone_and_as_one_class():
     gold = [_gold("1", GoldEvent("AGREE")), _gold("2", GoldEvent("CONCEDE"))]
     preds = {"1": [PredEvent("CONCEDE")], "2": [PredEvent("CONCEDE")]}
     rep = score(gold, preds, "t")
-    assert rep.types["AGREE"].recall == 0.0
+    assert rep.types["AGREE"].recall == 0.0 and rep.types["AGREE"].f1 == 0.0
+    assert rep.types["AGREE"].precision is None
     assert rep.types["CONCEDE"].tp == 1 and rep.types["CONCEDE"].fp == 1
     assert rep.types[COMBINED].f1 == 1.0
 
