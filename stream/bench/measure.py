@@ -60,7 +60,8 @@ def measure(phase: "Phase", settings: Settings, workers: list, before: list[Samp
         per_min = slope([((t - points[0][0]) / 60.0, mb) for t, mb in steady]) if points else None
         memory[name] = {"samples": len(values), "min_mb": min(values, default=None),
                         "max_mb": max(values, default=None), "last_mb": values[-1] if values else None,
-                        "slope_mb_per_min": per_min}
+                        "slope_mb_per_min": per_min,
+                        "series": [[round(t - points[0][0], 1), round(mb, 1)] for t, mb in points]}
     return {
         "name": phase.name,
         "workers": phase.workers,

@@ -92,3 +92,4 @@ def test_measure_computes_rates_latencies_stages_and_memory_from_deltas():
     w = m["rss_mb"]["w0"]
     assert (w["min_mb"], w["max_mb"], w["last_mb"], w["samples"]) == (200.0, 209.0, 209.0, 10)
     assert w["slope_mb_per_min"] == pytest.approx(10.0)
+    assert w["series"][:2] == [[0.0, 200.0], [6.0, 201.0]]
