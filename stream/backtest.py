@@ -39,11 +39,11 @@ log = logging.getLogger(__name__)
 
 INPUTS = ("articles", "events")
 EXTRACT_BATCH = 32
-_RELATIVE = re.compile(r"^\s*-\s*(\S+)\s*$")
+_RELATIVE = re.compile(r"^\s*(?:now\s*)?-\s*(\S+)\s*$", re.IGNORECASE)
 
 
 def parse_when(text: str, now: datetime | None = None) -> datetime:
-    """``now``, a time before now (``-24h``, ``-7d``, ``-1h30m``) or ISO 8601 (naive means UTC)."""
+    """``now``, a time before now (``-24h``, ``now-7d``, ``-1h30m``) or ISO 8601 (naive means UTC)."""
     now = now or datetime.now(timezone.utc)
     value = (text or "").strip()
     if value.lower() == "now":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "extractor) through the rules with in-memory state, and report per rule the alerts, "
                     "revisions, first and last time and top group keys. Nothing is published; no consumer "
                     "group is joined. Times are Kafka record times: ISO 8601 (UTC unless an offset is "
-                    "given), 'now', or relative to now like -24h, -7d, -1h30m. The range is [from, to).")
+                    "given), 'now', or relative to now like -24h, -7d, -1h30m (also now-24h). "
+                    "The range is [from, to).")
     bt.add_argument("--from", dest="start", required=True, metavar="TIME",
                     help="start of the range (ISO 8601, or -24h, -7d, now)")
     bt.add_argument("--to", dest="end", default="now", metavar="TIME", help="end of the range (default: now)")
@@ -57,6 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     help="also print every alert (and revision) that would have been published")
     bt.add_argument("--top", type=int, default=5, metavar="N", help="group keys listed per rule (default 5)")
     bt.set_defaults(func=cmd_backtest)
+    # Let `--from -24h` read "-24h" as a value, as argparse already does for negative numbers.
+    if hasattr(bt, "_negative_number_matcher"):
+        bt._negative_number_matcher = re.compile(r"^-(\d+[smhdw])+$|^-\d+$|^-\d*\.\d+$")
 
     rules.set_defaults(func=lambda args, settings: (rules.print_help(), 2)[1])
 

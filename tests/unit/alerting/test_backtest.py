@@ -43,6 +43,7 @@ rules:
     ("-24h", NOW - timedelta(hours=24)),
     ("-7d", NOW - timedelta(days=7)),
     ("- 1h30m", NOW - timedelta(hours=1, minutes=30)),
+    ("now-2w", NOW - timedelta(weeks=2)),
     ("2025-03-15T10:00:00Z", T0),
     ("2025-03-15T12:00:00+02:00", T0),
     ("2025-03-15T10:00", T0),          # naive means UTC
@@ -121,3 +122,11 @@ def test_record_time_is_the_processing_time_for_max_age_and_duplicates():
     rule = report.rule("fresh-only")
     assert (rule.matched, rule.alerts) == (3, 1)
     assert rule.reasons == {"too_old": 1, "duplicate": 1}
+
+
+@pytest.mark.parametrize("value", ["-24h", "-1h30m", "now-7d", "2025-03-15T10:00Z"])
+def test_cli_takes_relative_times_after_the_flag(value):
+    from stream.cli import build_parser
+
+    args = build_parser().parse_args(["rules", "backtest", "--from", value, "--to", value])
+    assert (args.start, args.end) == (value, value)
