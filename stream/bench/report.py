@@ -137,6 +137,13 @@ def render_text(result: dict) -> str:
             out += [""] + _run_lines(result[key], title)
     if result.get("throughput"):
         out += [""] + _stage_lines(result["throughput"], base)
+        tp, ex_cpu = result["throughput"], (base.get("extractor") or {}).get("cpu_ms_per_article")
+        cpu = tp.get("worker_cpu_ms_per_article")
+        if cpu and ex_cpu and tp["workers"] == 1:
+            out.append(f"  with a whole core per worker the pipeline would do {1000 / cpu:.1f} articles/s = "
+                       f"{ex_cpu / cpu:.2f}x the extractor alone (CPU per article {ex_cpu:.1f} -> {cpu:.1f} ms); "
+                       f"measured: {tp['articles_per_s']:.1f} articles/s on "
+                       f"{sum(v for k, v in tp['cpu']['cores_used'].items() if k not in ('broker', 'bench')):.2f} cores")
     lat = result.get("latency") or {}
     if lat:
         ex = lat.get("batching_extra_s") or {}

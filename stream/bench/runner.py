@@ -116,17 +116,24 @@ def _scale_summary(one: dict, two: dict) -> dict:
     r = ratio(two["articles_per_s"], one["articles_per_s"])
     cpu_ratio = ratio(w2, w1)
     per1, per2 = one.get("worker_cpu_ms_per_article"), two.get("worker_cpu_ms_per_article")
+    eff = ratio(ratio(two["articles_per_s"], w2), ratio(one["articles_per_s"], w1))
+    other = c2.get("other_processes_cores") or 0.0
+    others = f", other processes {other:.2f}" if other >= 0.05 else ""
     if busy is not None and busy >= 0.9 * cores:
-        verdict = (f"the machine is the limit: {busy:.2f} of {cores} cores busy during the 2-worker run; the workers "
-                   f"got {w2:.2f} cores against {w1:.2f} with one worker ({_x(cpu_ratio)} the CPU), and CPU per "
-                   f"article went {per1 or 0:.0f} -> {per2 or 0:.0f} ms; the rest went to the broker, the producer "
-                   f"and other processes.")
+        scales = (f"per core of worker CPU the 2 workers did {_x(eff)} what one did"
+                  + (" (the software scales)" if eff is not None and eff >= 0.9 else
+                     " (coordination costs: more hops between the workers, smaller batches)"))
+        verdict = (f"the machine is the limit: {busy:.2f} of {cores} cores were busy (broker "
+                   f"{c2['cores_used'].get('broker') or 0:.2f}, producer and follower "
+                   f"{c2['cores_used'].get('bench') or 0:.2f}{others}); the workers got {w2:.2f} cores against "
+                   f"{w1:.2f} with one worker ({_x(cpu_ratio)} the CPU); {scales}; CPU per article "
+                   f"{per1 or 0:.0f} -> {per2 or 0:.0f} ms.")
     else:
         verdict = (f"the machine was not saturated ({busy if busy is not None else float('nan'):.2f} of {cores} "
-                   f"cores busy): the workers are waiting, not computing; the limit is in the software.")
+                   f"cores busy): the workers were waiting, not computing, so the limit is in the software.")
     return {"one_per_s": one["articles_per_s"], "two_per_s": two["articles_per_s"], "ratio": r,
             "partitions": two["partitions"], "cores": cores, "one_cpu_ms": per1, "two_cpu_ms": per2,
-            "one_workers_cores": w1, "two_workers_cores": w2, "cpu_ratio": cpu_ratio,
+            "one_workers_cores": w1, "two_workers_cores": w2, "cpu_ratio": cpu_ratio, "per_core_efficiency": eff,
             "two_machine_busy": busy, "two_broker_cores": c2["cores_used"].get("broker"),
             "two_bench_cores": c2["cores_used"].get("bench"), "two_other_cores": c2.get("other_processes_cores"),
             "verdict": verdict}
@@ -143,7 +150,8 @@ def _latency_summary(batched: dict, single: dict, max_rate: float | None) -> dic
     return {"rate": batched["target_rate"], "max_rate": max_rate, "articles": batched["articles"],
             "alerts": a["count"], "p50": a["p50"], "p95": a["p95"], "p99": a["p99"], "max": a["max"],
             "batch_size": batched["batch_size"], "batch_wait": batched["batch_wait"],
-            "reference": {"batch_size": single["batch_size"], "batch_wait": single["batch_wait"], "p50": b["p50"], "p95": b["p95"], "p99": b["p99"]},
+            "reference": {"batch_size": single["batch_size"], "batch_wait": single["batch_wait"],
+                          "p50": b["p50"], "p95": b["p95"], "p99": b["p99"]},
             "batching_extra_s": extra,
             "mean_batch": batched.get("mean_batch")}
 
