@@ -18,7 +18,7 @@ __all__ = ["Paragraph", "Prepared", "prepare", "resolve_date", "DATE_LINE"]
 
 # The plain-text seed format: a first line starting with " date YYYY-MM-DD".
 DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
-_PARA_SPLIT = re.compile(r"\n[ \t]*\n\s*")
+_PARA_SPLIT = re.compile(r"\n[ \t\r]*\n\s*")
 _DATELINE = re.compile(
     r"^(?P<dl>(?P<place>[A-Z][A-Za-z.'\-]*(?:\s[A-Z][A-Za-z.'\-]*){0,3})"              # KYIV, NEW YORK
     r"(?:,\s*[A-Z][A-Za-z.]+(?:\s+[A-Z][A-Za-z.]+)?)?"                                # , Ukraine
