@@ -23,7 +23,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Callable, Iterable
 
 from .alerting import Engine
@@ -32,8 +32,7 @@ from .config import Settings
 from .errors import ConfigError, DecodeError
 from .models import Alert, Article, Event, format_time, parse_time
 
-__all__ = ["parse_when", "Input", "RuleReport", "Report", "evaluate", "read_range", "run_backtest",
-           "format_report"]
+__all__ = ["parse_when", "Input", "RuleReport", "Report", "evaluate", "read_range", "run_backtest", "top"]
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +99,13 @@ class RuleReport:
         self.first_at = self.first_at or at
         self.last_at = at
 
-    def to_dict(self, top: int = 5) -> dict[str, Any]:
+    def to_dict(self, top_n: int = 5) -> dict[str, Any]:
         return {
             "id": self.id, "title": self.title, "kind": self.kind, "severity": self.severity,
             "matched": self.matched, "alerts": self.alerts, "notifications": self.notifications,
             "revisions": self.revisions, "first_at": format_time(self.first_at),
             "last_at": format_time(self.last_at),
-            "top_groups": [{"group_key": k, "alerts": n} for k, n in _top(self.groups, top)],
+            "top_groups": [{"group_key": k, "alerts": n} for k, n in top(self.groups, top_n)],
             "reasons": dict(sorted(self.reasons.items())),
         }
 
@@ -128,7 +127,7 @@ class Report:
     def rule(self, rule_id: str) -> RuleReport:
         return next(r for r in self.rules if r.id == rule_id)
 
-    def to_dict(self, top: int = 5, with_alerts: bool = False) -> dict[str, Any]:
+    def to_dict(self, top_n: int = 5, with_alerts: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
             "from": format_time(self.start), "to": format_time(self.end), "input": self.input,
             "topic": self.topic, "rules_path": self.rules_path, "records": self.records,
@@ -136,14 +135,14 @@ class Report:
             "partitions": {str(p): v for p, v in sorted(self.partitions.items())},
             "alerts": sum(r.alerts for r in self.rules),
             "notifications": sum(r.notifications for r in self.rules),
-            "rules": [r.to_dict(top) for r in self.rules],
+            "rules": [r.to_dict(top_n) for r in self.rules],
         }
         if with_alerts:
             out["alert_records"] = [a.to_dict() for _, a in self.alerts]
         return out
 
 
-def _top(counter: Counter, n: int) -> list[tuple[str, int]]:
+def top(counter: Counter, n: int) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
@@ -205,22 +204,19 @@ async def read_range(settings: Settings, topic: str, start: datetime, end: datet
         begins = await consumer.beginning_offsets(tps)
         ends = await probe_end_offsets(consumer, await consumer.end_offsets(tps))
         start_ms, end_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+        todo: dict[Any, int] = {tp: begins[tp] for tp in tps}
         try:
             found = await consumer.offsets_for_times({tp: start_ms for tp in tps})
         except Exception as exc:  # noqa: BLE001 - an old broker: read from the beginning, filter by time
             log.warning("offsets_for_times failed (%r); reading %s from the beginning", exc, topic)
-            found = {tp: None for tp in tps}
-            found_any = False
         else:
-            found_any = True
-        todo: dict[Any, int] = {}
-        for tp in tps:
-            hit = found.get(tp)
-            if found_any and hit is None:
-                continue  # no record at or after the start in this partition
-            first = max(hit.offset if hit is not None else begins[tp], begins[tp])
-            if first < ends[tp]:
-                todo[tp] = first
+            for tp in tps:
+                hit = found.get(tp)
+                if hit is None:
+                    del todo[tp]  # no record at or after the start in this partition
+                else:
+                    todo[tp] = max(hit.offset, begins[tp])
+        todo = {tp: offset for tp, offset in todo.items() if offset < ends[tp]}
         if not todo:
             return
         consumer.assign(list(todo))
@@ -230,8 +226,6 @@ async def read_range(settings: Settings, topic: str, start: datetime, end: datet
             batches = await consumer.getmany(*todo, timeout_ms=500, max_records=1000)
             for tp, records in batches.items():
                 for r in records:
-                    if tp not in todo:
-                        break
                     if r.offset >= ends[tp] or r.timestamp >= end_ms:
                         del todo[tp]  # the end of the range (or of the topic when we started)
                         break
@@ -324,40 +318,3 @@ def _load_extractor(settings: Settings) -> Any:
     from .extract import Extractor
 
     return Extractor.load(settings.model, batch_size=settings.batch_size)
-
-
-# ---------------------------------------------------------------------- text
-def format_report(report: Report, top: int = 5, width: int = 100) -> str:
-    span = report.end - report.start
-    rejected = sum(report.rejected.values())
-    lines = [
-        f"backtest {format_time(report.start)} .. {format_time(report.end)} ({_span(span)}), "
-        f"topic {report.topic!r} ({report.input}): {report.records} records, {report.events} events"
-        + (f", {rejected} rejected ({', '.join(f'{k} {v}' for k, v in sorted(report.rejected.items()))})"
-           if rejected else ""),
-        "nothing was published",
-        "",
-    ]
-    rules = sorted(report.rules, key=lambda r: (-r.alerts, -r.notifications, r.id))
-    name_w = max([len(r.id) for r in rules] + [4])
-    lines.append(f"{'rule':<{name_w}}  {'kind':<9} {'matched':>7} {'alerts':>6} {'revisions':>9}  "
-                 f"{'first':<24}  {'last':<24}")
-    for r in rules:
-        lines.append(f"{r.id:<{name_w}}  {r.kind:<9} {r.matched:>7} {r.alerts:>6} {r.revisions:>9}  "
-                     f"{format_time(r.first_at) or '-':<24}  {format_time(r.last_at) or '-':<24}".rstrip())
-        for key, n in _top(r.groups, top):
-            lines.append(f"{'':<{name_w}}    {n:>4} x {key or '(empty group key)'}")
-    total = sum(r.alerts for r in report.rules)
-    lines.append("")
-    lines.append(f"{total} alerts ({sum(r.notifications for r in report.rules)} notifications with revisions) "
-                 f"from {sum(1 for r in report.rules if r.alerts)} of {len(report.rules)} rules")
-    return "\n".join(lines)
-
-
-def _span(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
-    return "".join(parts) or f"{seconds}s"

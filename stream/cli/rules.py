@@ -134,7 +134,7 @@ def cmd_backtest(args: argparse.Namespace, settings) -> int:
     from datetime import datetime, timezone
 
     from ..alerting import Engine, check_rules
-    from ..backtest import format_report, parse_when, run_backtest
+    from ..backtest import parse_when, run_backtest
     from ..render import format_alert
     from .pipeline import resolve_broker
 
@@ -156,5 +156,39 @@ def cmd_backtest(args: argparse.Namespace, settings) -> int:
         colour = sys.stdout.isatty()
         for _, alert in report.alerts:
             print(format_alert(alert, colour=colour) + "\n")
-    print(format_report(report, top=args.top))
+    print(format_backtest(report, top=args.top))
     return 0
+
+
+def format_backtest(report, top: int = 5) -> str:
+    """The backtest report for people: one line per rule (most alerts first), its top group keys."""
+    from ..backtest import top as top_groups
+    from ..models import format_time
+
+    rejected = sum(report.rejected.values())
+    head = (f"backtest {format_time(report.start)} .. {format_time(report.end)} ({_span(report.end - report.start)}), "
+            f"topic {report.topic!r} ({report.input}): {report.records} records, {report.events} events")
+    if rejected:
+        head += f", {rejected} rejected ({', '.join(f'{k} {v}' for k, v in sorted(report.rejected.items()))})"
+    lines = [head, "nothing was published", ""]
+    rules = sorted(report.rules, key=lambda r: (-r.alerts, -r.notifications, r.id))
+    w = max([len(r.id) for r in rules] + [4])
+    lines.append(f"{'rule':<{w}}  {'kind':<9} {'matched':>7} {'alerts':>6} {'revisions':>9}  {'first':<24}  last")
+    for r in rules:
+        lines.append(f"{r.id:<{w}}  {r.kind:<9} {r.matched:>7} {r.alerts:>6} {r.revisions:>9}  "
+                     f"{format_time(r.first_at) or '-':<24}  {format_time(r.last_at) or '-'}")
+        for key, n in top_groups(r.groups, top):
+            lines.append(f"{'':<{w}}    {n:>4} x {key or '(empty group key)'}")
+    lines.append("")
+    lines.append(f"{sum(r.alerts for r in report.rules)} alerts ({sum(r.notifications for r in report.rules)} "
+                 f"notifications with revisions) from {sum(1 for r in report.rules if r.alerts)} of "
+                 f"{len(report.rules)} rules")
+    return "\n".join(lines)
+
+
+def _span(span) -> str:
+    seconds = int(span.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    text = (f"{days}d" if days else "") + (f"{hours}h" if hours else "") + (f"{rest // 60}m" if rest >= 60 else "")
+    return text or f"{seconds}s"

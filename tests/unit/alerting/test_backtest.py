@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from stream.backtest import Input, Report, evaluate, format_report, parse_when
+from stream.backtest import Input, Report, evaluate, parse_when
+from stream.cli.rules import format_backtest
 from stream.errors import ConfigError
 
 from alerting_helpers import T0, at, engine_from, make_event
@@ -94,7 +95,7 @@ def test_report_per_rule_in_time_order_whatever_the_read_order():
     assert [t for t, _ in report.alerts] == sorted(t for t, _ in report.alerts)
     assert all(a.alerted_at == t for t, a in report.alerts)  # record time is the processing time
 
-    data = report.to_dict(top=1)
+    data = report.to_dict(top_n=1)
     assert data["alerts"] == 3 and data["notifications"] == 5
     assert [r["id"] for r in data["rules"]] == ["buildup", "corroborated", "fresh-only", "unused"]
     assert data["rules"][0]["top_groups"] == [{"group_key": "CHN", "alerts": 1}]  # ties by key
@@ -102,7 +103,7 @@ def test_report_per_rule_in_time_order_whatever_the_read_order():
     assert "alert_records" not in data
     assert len(report.to_dict(with_alerts=True)["alert_records"]) == 5
 
-    text = format_report(report)
+    text = format_backtest(report)
     assert "7 events" in text and "nothing was published" in text
     assert "3 alerts (5 notifications with revisions) from 2 of 4 rules" in text
     lines = text.splitlines()
