@@ -152,10 +152,6 @@ def cli(settings: Settings, *args: str, timeout: float = 60.0) -> subprocess.Com
     return result
 
 
-def metric(worker: WorkerProcess, name: str, **labels: str) -> float:
-    return worker.metric(name, **labels)
-
-
 def assigned_partitions(worker: WorkerProcess, topic: str) -> set[int]:
     """Partitions of ``topic`` the worker reports lag for, i.e. the ones assigned to it."""
     status, body = worker.get("/metrics")
@@ -165,7 +161,3 @@ def assigned_partitions(worker: WorkerProcess, topic: str) -> set[int]:
             part = line.split('partition="', 1)[1].split('"', 1)[0]
             out.add(int(part))
     return out
-
-
-def dump(records: Any) -> str:
-    return json.dumps(records, indent=1, default=str)[:4000]
