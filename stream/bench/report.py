@@ -163,8 +163,11 @@ def render_text(result: dict) -> str:
                 f"  {sc['verdict']}"]
     mem = result.get("memory") or {}
     if mem:
+        halves = "; ".join(f"{name}: first half {_num(a, 'MB/min')}, second half {_num(b, 'MB/min')}"
+                           for name, (a, b) in (mem.get("slope_by_half_mb_per_min") or {}).items())
         out += ["", f"memory over {mem['duration_s'] / 60:.1f} min: max {_num(mem['max_mb'], 'MB', 0)}, "
-                    f"slope {_num(mem['slope_mb_per_min'], 'MB/min')} (worst worker)"]
+                    f"slope {_num(mem['slope_mb_per_min'], 'MB/min')} (worst worker, last 80% of the run)",
+                f"  {halves}"]
     rules = result.get("rules") or {}
     if rules:
         out += ["", f"rules: {rules['rules_small']} rules {rules['us_per_event_small']:.1f} us/event, "

@@ -25,7 +25,7 @@ from . import profile
 from .pipeline import Context, Phase, run_phase
 from .report import SCHEMA, evaluate_targets
 from .scrape import load_average
-from .stats import ratio
+from .stats import ratio, slope
 
 __all__ = ["Options", "run_bench", "machine_info"]
 
@@ -157,11 +157,18 @@ def _latency_summary(batched: dict, single: dict, max_rate: float | None) -> dic
 
 
 def _memory_summary(run: dict) -> dict:
+    """Max RSS and the worst slope; also the slope of each half, to tell growth that levels off
+    (caches and bounded state filling up) from growth that does not."""
     workers = run["rss_mb"]
     slopes = [w["slope_mb_per_min"] for w in workers.values() if w["slope_mb_per_min"] is not None]
+    halves: dict[str, list[float | None]] = {}
+    for name, w in workers.items():
+        series = w.get("series") or []
+        mid = len(series) // 2
+        halves[name] = [slope([(t / 60.0, mb) for t, mb in part]) for part in (series[:mid], series[mid:])]
     return {"duration_s": run["seconds"], "articles": run["articles"], "workers": workers,
             "max_mb": max((w["max_mb"] for w in workers.values() if w["max_mb"] is not None), default=None),
-            "slope_mb_per_min": max(slopes) if slopes else None}
+            "slope_mb_per_min": max(slopes) if slopes else None, "slope_by_half_mb_per_min": halves}
 
 
 async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, result: dict) -> None:

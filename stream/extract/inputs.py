@@ -28,7 +28,10 @@ def article_from_text(content: str, name: str) -> Article:
     body = content
     m = DATE_LINE.match(content)
     if m:
-        published = datetime.fromisoformat(m.group(1)).replace(tzinfo=timezone.utc)
+        try:
+            published = datetime.fromisoformat(m.group(1)).replace(tzinfo=timezone.utc)
+        except ValueError:   # an impossible date line: no date, and still not article text
+            published = None
         body = content[m.end():]
     body = body.lstrip()
     first = body.split("\n\n", 1)[0].strip()

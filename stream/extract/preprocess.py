@@ -84,7 +84,10 @@ def prepare(text: str) -> Prepared:
     base = 0
     m = DATE_LINE.match(text)
     if m:
-        published = date.fromisoformat(m.group(1))
+        try:
+            published = date.fromisoformat(m.group(1))
+        except ValueError:   # "date 2025-13-45": not a date; the line is still not article text
+            published = None
         base = m.end()
     chunks: list[tuple[str, int]] = []
     pos = base
@@ -124,7 +127,13 @@ def resolve_date(expr: str, published: date | None, future: bool = False) -> str
     """
     if published is None:
         return None
-    low = expr.lower()
+    try:
+        return _resolve(expr.lower(), published, future)
+    except (ValueError, OverflowError):   # Feb 29 of a common year, dates before year 1 or after 9999
+        return None
+
+
+def _resolve(low: str, published: date, future: bool) -> str | None:
     if "yesterday" in low:
         return (published - timedelta(days=1)).isoformat()
     if "tomorrow" in low:
@@ -144,10 +153,7 @@ def resolve_date(expr: str, published: date | None, future: bool = False) -> str
         month = next(i for i, full in enumerate(_MONTHS, 1) if full.startswith(name))
         day = int(m.group(2))
         year = int(m.group(3)) if m.group(3) else published.year
-        try:
-            value = date(year, month, day)
-        except ValueError:
-            return None
+        value = date(year, month, day)
         if not m.group(3) and not future and value > published + timedelta(days=2):
             value = value.replace(year=year - 1)
         return value.isoformat()
