@@ -58,10 +58,15 @@ def path_up(tok: Token, limit: int = 8) -> list[Token]:
     return out
 
 
-def _phrase_in(words: list[str], phrase) -> bool:
-    parts = phrase.split() if isinstance(phrase, str) else list(phrase)
-    n = len(parts)
-    return any(words[i:i + n] == parts for i in range(len(words) - n + 1))
+def _phrase_in(words: list[str] | str, phrase) -> bool:
+    """Whether the phrase occurs as whole words; ``words`` may be pre-joined by ``_joined``."""
+    text = words if isinstance(words, str) else _joined(words)
+    needle = phrase if isinstance(phrase, str) else " ".join(phrase)
+    return f" {needle} " in text
+
+
+def _joined(words: list[str]) -> str:
+    return " " + " ".join(words) + " "
 
 
 def _lemma(t: Token) -> str:
@@ -80,6 +85,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
     ups = path_up(tok)
     sent = tok.sent
     words = [t.lower_ for t in sent]
+    words_text = _joined(words)
     near = {tok, head, *tok.children, *head.children}
     neg, hyp, fut, rep, hist = (cues.get(k, {}) for k in ("negated", "hypothetical", "future", "reported", "historical"))
 
@@ -133,8 +139,9 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
         if g.dep_ not in {"xcomp", "ccomp", "dobj", "pobj", "prep", "acl", "advcl", "pcomp", "relcl", "conj", "compound"}:
             break
     clause_words = [t.lower_ for t in sorted({*head.subtree}, key=lambda x: x.i)]
+    clause_text = _joined(clause_words)
     for p in hyp.get("phrases", ()):
-        if _phrase_in(clause_words, p.split()):
+        if _phrase_in(clause_text, p):
             res.set("hypothetical", p)
 
     # --- future
@@ -146,7 +153,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
             res.set("future", g.text)
             break
     for p in fut.get("phrases", ()):
-        if _phrase_in(clause_words, p.split()):
+        if _phrase_in(clause_text, p):
             res.set("future", p)
     for ent in sent.ents:
         if ent.label_ == "DATE" and ent.root.head in (tok, head) and any(
@@ -176,7 +183,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
                 break
     if not res.reported:
         for p in rep.get("phrases", ()):
-            if _phrase_in(words, p.split()):
+            if _phrase_in(words_text, p):
                 res.set("reported", p)
 
     # --- historical: an explicit earlier year on the event, "years ago"
@@ -197,9 +204,9 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
         for c in node.children:
             if c.dep_ in {"prep", "npadvmod", "advmod", "nummod", "amod", "compound", "pobj"}:
                 local.update(c.subtree)
-    local_words = [t.lower_ for t in sorted(local, key=lambda x: x.i)]
+    local_text = _joined([t.lower_ for t in sorted(local, key=lambda x: x.i)])
     for p in hist.get("phrases", ()):
-        if _phrase_in(local_words, p.split()):
+        if _phrase_in(local_text, p):
             res.set("historical", p)
     for c in tok.children:
         if c.dep_ in {"nummod", "compound", "amod"} and _YEAR.fullmatch(c.text):

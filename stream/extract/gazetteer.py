@@ -16,7 +16,7 @@ from spacy.tokens import Span, Token
 from ..models import Actor, Place
 from .lexicon import GazEntry, Lexicon
 
-__all__ = ["Gazetteer"]
+__all__ = ["Gazetteer", "ent_span", "PRONOUNS"]
 
 _KIND_RANK = {"place": 0, "demonym": 1, "capital": 2, "state": 3, "actor": 4}
 _STRIP = re.compile(r"^(?:the|The)\s+|(?:'s|\u2019s|'|\u2019)$")
@@ -25,6 +25,20 @@ RELATIONAL = {"allies", "ally", "partners", "partner", "neighbours", "neighbors"
               "enemy", "critics", "opponents", "rivals", "adversaries", "foes", "backers", "supporters", "friends"}
 PRONOUNS = {"he", "she", "they", "it", "we", "i", "his", "her", "their", "its", "our", "him", "them", "us", "who",
             "which", "that"}
+
+
+def ent_span(tok: Token) -> Span | None:
+    """The entity ``tok`` belongs to, from its IOB tags (no scan of ``doc.ents``, which is rebuilt per call)."""
+    if not tok.ent_type_:
+        return None
+    doc = tok.doc
+    start = tok.i
+    while start > 0 and doc[start].ent_iob_ == "I":
+        start -= 1
+    end = tok.i + 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    return doc[start:end]
 
 
 def _norm(text: str) -> str:
@@ -104,10 +118,9 @@ class Gazetteer:
         # the entity on the head wins, then any entity in the phrase (e.g. the demonym in "Russian forces")
         ents = []
         for tok in [head] + toks:
-            if tok.ent_type_:
-                ent = next((e for e in doc.ents if e.start <= tok.i < e.end), None)
-                if ent is not None and ent not in ents:
-                    ents.append(ent)
+            ent = ent_span(tok)
+            if ent is not None and all(e.start != ent.start for e in ents):
+                ents.append(ent)
         for ent in ents:
             entry = self.entry_for_ent(ent)
             if entry:
@@ -135,9 +148,14 @@ class Gazetteer:
         doc = head.doc
         text = doc[toks[0].i: toks[-1].i + 1].text
         found = [self.by_text[t.text] for t in [head] + toks if t.ent_type_ and t.text in self.by_text]
-        for ent in doc.ents:
-            if ent.start >= toks[0].i and ent.end <= toks[-1].i + 1 and self.entry_for_ent(ent):
-                found.append(self.entry_for_ent(ent))
+        seen: set[int] = set()
+        for tok in toks:
+            ent = ent_span(tok)
+            if ent is not None and ent.start not in seen and ent.start >= toks[0].i and ent.end <= toks[-1].i + 1:
+                seen.add(ent.start)
+                entry = self.entry_for_ent(ent)
+                if entry is not None:
+                    found.append(entry)
         order = {"place": 0, "capital": 1, "state": 2, "actor": 3, "demonym": 4}
         entry = min(found, key=lambda e: order[e.kind]) if found else None
         if entry is None:

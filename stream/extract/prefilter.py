@@ -18,7 +18,11 @@ from .lexicon import Lexicon
 from .patterns import trigger_matcher
 from .preprocess import Paragraph
 
-__all__ = ["Sentence", "Prefilter"]
+__all__ = ["Sentence", "Prefilter", "MAX_SENTENCE_TOKENS"]
+
+# Longer "sentences" (run-ons, tables, lists glued together, hostile input) are cut at a comma or
+# semicolon near this length: the parser and the pattern stage slow down faster than linearly with length.
+MAX_SENTENCE_TOKENS = 120
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class Prefilter:
         for para, doc in zip(paragraphs, self.nlp.pipe(p.text for p in paragraphs)):
             matches = self.matcher(doc)
             names = self.names(doc)
-            for sent in doc.sents:
+            for sent in _chunks(doc):
                 text = sent.text
                 if not text.strip():
                     continue
@@ -92,3 +96,17 @@ class Prefilter:
                     trigger_ids=tuple(dict.fromkeys(h[0] for h in hits)),
                 ))
         return out
+
+
+def _chunks(doc):
+    """Sentences of ``doc``, each at most ``MAX_SENTENCE_TOKENS`` long (cut after , ; : when possible)."""
+    for sent in doc.sents:
+        start = sent.start
+        while sent.end - start > MAX_SENTENCE_TOKENS:
+            limit = start + MAX_SENTENCE_TOKENS
+            cut = next((i + 1 for i in range(limit - 1, start + MAX_SENTENCE_TOKENS // 2, -1)
+                        if doc[i].text in {",", ";", ":"}), limit)
+            yield doc[start:cut]
+            start = cut
+        if start < sent.end:
+            yield doc[start:sent.end]

@@ -17,7 +17,7 @@ from spacy.tokens import Span, Token
 from . import arguments as args
 from .candidates import Candidate
 from .context import clause_head
-from .gazetteer import PRONOUNS, Gazetteer
+from .gazetteer import PRONOUNS, Gazetteer, ent_span
 from .lexicon import Lexicon, Trigger
 
 __all__ = ["Senses", "NO_CONTEXT"]
@@ -116,12 +116,15 @@ class Senses:
                     region.update(c.subtree)
         if tok.dep_ in {"relcl", "acl"}:
             region.update(tok.head.subtree)
-        idx = {t.i for t in region}
-        for ent in tok.doc.ents:
-            if ent.start in idx or ent.end - 1 in idx:
-                entry = self.gaz.entry_for_ent(ent)
-                if entry is not None and entry.kind in {"state", "capital", "demonym", "actor"}:
-                    return True
+        seen: set[int] = set()
+        for t in region:
+            ent = ent_span(t)
+            if ent is None or ent.start in seen:
+                continue
+            seen.add(ent.start)
+            entry = self.gaz.entry_for_ent(ent)
+            if entry is not None and entry.kind in {"state", "capital", "demonym", "actor"}:
+                return True
         return False
 
     def check(self, trig: Trigger, span: Span, tok: Token) -> str | None:
@@ -176,7 +179,7 @@ class Senses:
             if not ok and "@actor" in trig.need:
                 ok = self.actorish(tok)
             if not ok and "@place" in trig.need:
-                ok = any(e.label_ in {"GPE", "LOC", "FAC"} for e in span.doc.ents)
+                ok = any(t.ent_type_ in {"GPE", "LOC", "FAC"} for t in span.sent)
             if not ok:
                 return f"{NO_CONTEXT} {'/'.join(trig.need)} context near the trigger"
         if w["need_object"]:

@@ -91,3 +91,18 @@ def test_relative_dates_resolve_against_publication(expr, future, expected):
 
 def test_relative_date_without_publication_date_is_unknown():
     assert resolve_date("on Thursday", None) is None
+
+
+@pytest.mark.parametrize("text", ["date 2025-13-45\nRussian forces massed troops.",
+                                  " date 2025-02-30 Russian forces massed troops."])
+def test_impossible_date_line_is_no_date_and_not_text(text):
+    prep = prepare(text)
+    assert prep.published is None
+    assert [p.text for p in prep.paragraphs] == ["Russian forces massed troops."]
+
+
+def test_february_29_and_calendar_ends_do_not_raise():
+    assert resolve_date("February 29", date(2024, 1, 10)) is None       # 2023 has no February 29
+    assert resolve_date("February 29", date(2024, 3, 10)) == "2024-02-29"
+    assert resolve_date("yesterday", date(1, 1, 1)) is None
+    assert resolve_date("tomorrow", date(9999, 12, 31)) is None
