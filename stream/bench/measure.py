@@ -84,6 +84,9 @@ def measure(phase: "Phase", settings: Settings, workers: list, before: list[Samp
         "stage_seconds": stages,
         "stage_ms_per_article": {k: 1000 * v / n for k, v in stages.items()} if n else {},
         "extraction_wall_seconds": extraction_wall,
+        # worker-side means: arrival of an article -> its events produced; one batch's extraction
+        "mean_processing_latency_s": _mean(after, before, "sitrep_processing_latency_seconds"),
+        "mean_batch_extraction_s": _mean(after, before, "sitrep_extraction_duration_seconds"),
         "worker_cpu_seconds": worker_cpu,
         "worker_cpu_ms_per_article": 1000 * worker_cpu / n if n else None,
         "rss_mb": memory,
@@ -91,6 +94,11 @@ def measure(phase: "Phase", settings: Settings, workers: list, before: list[Samp
         "assignment": assignment,
         "worker_info": _worker_info(after),
     }
+
+
+def _mean(after: list[Samples], before: list[Samples], histogram: str) -> float | None:
+    count = _d(after, before, histogram + "_count")
+    return _d(after, before, histogram + "_sum") / count if count else None
 
 
 def _worker_info(scrapes: list[Samples]) -> dict:

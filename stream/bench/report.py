@@ -152,6 +152,11 @@ def render_text(result: dict) -> str:
                 f"  batching (batch {lat['batch_size']}, wait {lat['batch_wait']} s) adds: p50 {_num(ex.get('p50'), 's', 3)}"
                 f"  p95 {_num(ex.get('p95'), 's', 3)}  p99 {_num(ex.get('p99'), 's', 3)} versus the same run without "
                 f"waiting to fill batches (batch wait {(lat.get('reference') or {}).get('batch_wait')} s)"]
+        d = lat.get("decomposition_s") or {}
+        if d.get("added_wait") is not None:
+            out.append(f"  of which (means, worker histograms): waiting for the batch to close "
+                       f"{_num(d['added_wait'], 's', 3)}, extracting the larger batch "
+                       f"{_num(d.get('added_extraction'), 's', 3)} (mean batch {_num(lat.get('mean_batch'), '', 1)})")
     sc = result.get("scale") or {}
     if sc:
         out += ["", f"scale-out: 1 worker {_num(sc['one_per_s'])}/s, 2 workers {_num(sc['two_per_s'])}/s: "

@@ -153,7 +153,22 @@ def _latency_summary(batched: dict, single: dict, max_rate: float | None) -> dic
             "reference": {"batch_size": single["batch_size"], "batch_wait": single["batch_wait"],
                           "p50": b["p50"], "p95": b["p95"], "p99": b["p99"]},
             "batching_extra_s": extra,
-            "mean_batch": batched.get("mean_batch")}
+            "mean_batch": batched.get("mean_batch"),
+            "decomposition_s": _batching_parts(batched, single)}
+
+
+def _batching_parts(batched: dict, single: dict) -> dict:
+    """Mean time an article waits before its batch is extracted, and its batch's extraction time,
+    in both runs (worker histograms); their differences split what batching adds."""
+    def parts(run: dict) -> tuple[float | None, float | None]:
+        lat, ext = run.get("mean_processing_latency_s"), run.get("mean_batch_extraction_s")
+        return (lat - ext if lat is not None and ext is not None else None), ext
+
+    (wait_a, ext_a), (wait_b, ext_b) = parts(batched), parts(single)
+    diff = lambda a, b: a - b if a is not None and b is not None else None  # noqa: E731
+    return {"wait_before_extraction": wait_a, "reference_wait_before_extraction": wait_b,
+            "batch_extraction": ext_a, "reference_batch_extraction": ext_b,
+            "added_wait": diff(wait_a, wait_b), "added_extraction": diff(ext_a, ext_b)}
 
 
 def _memory_summary(run: dict) -> dict:
