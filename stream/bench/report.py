@@ -147,7 +147,8 @@ def render_text(result: dict) -> str:
     lat = result.get("latency") or {}
     if lat:
         ex = lat.get("batching_extra_s") or {}
-        out += ["", f"latency at {lat['rate']:.1f} articles/s (half of {_num(lat.get('max_rate'))}): "
+        how = f"half of {lat['max_rate']:.2f}" if lat.get("max_rate") else "given with --rate"
+        out += ["", f"latency at {lat['rate']:.1f} articles/s ({how}): "
                     f"p50 {_num(lat['p50'], 's', 3)}  p95 {_num(lat['p95'], 's', 3)}  p99 {_num(lat['p99'], 's', 3)}",
                 f"  batching (batch {lat['batch_size']}, wait {lat['batch_wait']} s) adds: p50 {_num(ex.get('p50'), 's', 3)}"
                 f"  p95 {_num(ex.get('p95'), 's', 3)}  p99 {_num(ex.get('p99'), 's', 3)} versus the same run without "
