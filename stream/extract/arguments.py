@@ -12,7 +12,7 @@ from spacy.tokens import Token
 
 from .context import clause_head
 
-__all__ = ["find_actor", "find_recipient", "find_location", "fallback_recipient", "fallback_location",
+__all__ = ["find_actor", "find_recipient", "find_location", "fallback_recipient", "fallback_location", "other_party",
            "governing_verb", "is_entity", "complement_region", "ACT_ON_TYPES", "THEME_TYPES"]
 
 # Types whose direct object is the one acted upon; for the others it is the thing moved or given.
@@ -285,3 +285,21 @@ def complement_region(tok: Token) -> set[int]:
             region.update(t.i for t in c.subtree)
     region.discard(tok.i)
     return region
+
+
+def other_party(tok: Token, actor: Token | None, gaz) -> Token | None:
+    """A recipient the object slots miss: the second of two coordinated actors ("Israel and Hamas agreed"),
+    or the neighbour in "the border with Ukraine"."""
+    if actor is not None:
+        conj = next((c for c in actor.children if c.dep_ == "conj" and is_entity(c, gaz)), None)
+        if conj is not None:
+            return conj
+    head = clause_head(tok)
+    for t in (*tok.subtree, *head.subtree):
+        if t.lemma_.lower() in {"border", "frontier", "boundary"}:
+            for c in t.children:
+                if c.dep_ == "prep" and c.lower_ in {"with", "of"}:
+                    obj = _pobj(c)
+                    if obj is not None and is_entity(obj, gaz):
+                        return obj
+    return None

@@ -25,6 +25,8 @@ from .senses import NO_CONTEXT, Senses
 __all__ = ["Candidate", "Rejection", "SentenceAnalyser", "trigger_matcher"]
 
 COERCIVE = {"SANCTION", "ASSAULT", "RETREAT", "REJECT", "COERCE"}
+# Types whose recipient, when the parse names none, is the country where it happens ("withdrew from Kherson").
+PLACE_TARGETED = {"ASSAULT", "MOBILIZE", "RETREAT", "AID"}
 
 
 class SentenceAnalyser:
@@ -189,6 +191,8 @@ class SentenceAnalyser:
             rec_tok = args.fallback_recipient(tok, cand.actor.country if cand.actor else None, self.gaz)
             if rec_tok is not None:
                 cand.notes.append("recipient from the clause (no direct object)")
+        if rec_tok is None:
+            rec_tok = args.other_party(tok, actor_tok, self.gaz)
         cand.recipient = self._actor(rec_tok, memory, ctx, avoid=cand.actor.country if cand.actor else None) \
             if rec_tok is not None else None
         loc_tok = args.find_location(tok, self.gaz)
@@ -214,7 +218,7 @@ class SentenceAnalyser:
                 (cand.actor is None or cand.actor.country != cand.location.country):
             cand.recipient = Actor(text=cand.recipient.text, country=cand.location.country,
                                    sector=cand.recipient.sector)
-        if cand.recipient is None and cand.type == "ASSAULT" and cand.location and cand.location.country and \
+        if cand.recipient is None and cand.type in PLACE_TARGETED and cand.location and cand.location.country and \
                 (cand.actor is None or cand.actor.country != cand.location.country):
             cand.recipient = Actor(text=cand.location.text, name=cand.location.name, country=cand.location.country)
         if cand.type == "MOBILIZE" and any(t.lower_.startswith(("peacekeep", "peace-keep"))
