@@ -193,6 +193,8 @@ class SentenceAnalyser:
                 cand.notes.append("recipient from the clause (no direct object)")
         if rec_tok is None:
             rec_tok = args.other_party(tok, actor_tok, self.gaz)
+        if rec_tok is not None and actor_tok is not None and rec_tok.i == actor_tok.i:
+            rec_tok = None   # never the actor itself
         cand.recipient = self._actor(rec_tok, memory, ctx, avoid=cand.actor.country if cand.actor else None) \
             if rec_tok is not None else None
         loc_tok = args.find_location(tok, self.gaz)

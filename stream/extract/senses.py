@@ -167,8 +167,9 @@ class Senses:
             for g in gov:
                 if g.lemma_.lower() in trig.forbid_head or g.lower_ in trig.forbid_head:
                     return f"governed by {g.text!r}"
-        if trig.head_verbs and tok.pos_ in {"NOUN", "PROPN"} and not any(
-                c.dep_ == "prep" and c.lower_ in {"on", "against"} for c in tok.children):   # "Sanctions on Russia"
+        if trig.head_verbs and tok.pos_ in {"NOUN", "PROPN"} and not any(   # headline "Sanctions on Russia"
+                c.dep_ == "prep" and c.lower_ in {"on", "against"} and any(
+                    g.dep_ == "pobj" and args.is_entity(g, self.gaz) for g in c.children) for c in tok.children):
             if tok.dep_ in {"nsubj", "nsubjpass"} and tok.head.pos_ in {"VERB", "AUX"}:
                 verb = tok.head
             if verb is None or verb.lemma_.lower() not in trig.head_verbs:
