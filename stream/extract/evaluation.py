@@ -22,6 +22,7 @@ __all__ = [
     "PLOVER_TYPE_MAP", "CAMEO_TO_ISO",
 ]
 
+_DECLARED_TRUCE = re.compile(r"\b(declared|announced|proclaimed)\b[^.]{0,40}\b(ceasefire|cease-fire|truce)\b", re.I)
 PLOVER_TYPE_MAP = {"FIGHT": "ASSAULT", "DEMAND": "REQUEST", "DISAPPROVE": "ACCUSE"}
 CAMEO_TO_ISO = {"JAP": "JPN", "ITL": "ITA", "VTN": "VNM", "ROM": "ROU", "GMY": "DEU", "UKG": "GBR"}
 IGO_CODES = frozenset({"NATO", "EU", "UN", "AU", "ASEAN", "OPEC", "ICC", "IAEA", "WHO", "IMF", "ECOWAS", "G7", "OSCE"})
@@ -146,6 +147,8 @@ def load_plover(path: str | Path) -> list[GoldSentence]:
         if not etype or etype == "DOCUMENT" or not rec.get("text"):
             continue
         etype = PLOVER_TYPE_MAP.get(etype, etype)
+        if etype == "RETREAT" and _DECLARED_TRUCE.search(rec["text"]):
+            etype = "CONCEDE"   # the README's mapping: a declared ceasefire is CONCEDE, an implemented one RETREAT
         target = rec.get("target")
         text = rec["text"].strip()
         by_text.setdefault(text, []).append(GoldEvent(

@@ -82,9 +82,10 @@ def test_load_plover_tolerates_trailing_commas_and_maps_types(tmp_path):
   "source": [{"actorText": "Serb forces", "code": "SRB", "sector": "MIL"},],
   "target": [{"actorText": "Gorazde", "code": "BIH"}],},
  {"id": "A2", "event": "DEMAND", "text": "Japan demanded talks.", "source": [{"code": "JAP"}], "target": "diplomatic"},
+ {"id": "A3", "event": "RETREAT", "text": "Hizbollah declared a unilateral ceasefire.", "source": [{"code": "LBN"}]},
 ]""")
     gold = load_plover(path)
-    assert [(g.id, g.events[0].type) for g in gold] == [("A1", "ASSAULT"), ("A2", "REQUEST")]
+    assert [(g.id, g.events[0].type) for g in gold] == [("A1", "ASSAULT"), ("A2", "REQUEST"), ("A3", "CONCEDE")]
     assert gold[0].events[0].actors == {"SRB"} and gold[0].events[0].recipients == {"BIH"}
     assert gold[1].events[0].actors == {"JPN"} and gold[1].events[0].recipients == frozenset()
 
