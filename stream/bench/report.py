@@ -172,7 +172,8 @@ def render_text(result: dict) -> str:
         halves = "; ".join(f"{name}: first half {_num(a, 'MB/min')}, second half {_num(b, 'MB/min')}"
                            for name, (a, b) in (mem.get("slope_by_half_mb_per_min") or {}).items())
         out += ["", f"memory over {mem['duration_s'] / 60:.1f} min: max {_num(mem['max_mb'], 'MB', 0)}, "
-                    f"slope {_num(mem['slope_mb_per_min'], 'MB/min')} (worst worker, last 80% of the run)",
+                    f"slope {_num(mem['slope_mb_per_min'], 'MB/min')} over the second half (worst worker; "
+                    f"{_num(mem.get('slope_last_80_mb_per_min'), 'MB/min')} over the last 80%)",
                 f"  {halves}"]
     rules = result.get("rules") or {}
     if rules:

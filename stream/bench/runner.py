@@ -181,9 +181,12 @@ def _memory_summary(run: dict) -> dict:
         series = w.get("series") or []
         mid = len(series) // 2
         halves[name] = [slope([(t / 60.0, mb) for t, mb in part]) for part in (series[:mid], series[mid:])]
+    second = [b for _, b in halves.values() if b is not None]
     return {"duration_s": run["seconds"], "articles": run["articles"], "workers": workers,
             "max_mb": max((w["max_mb"] for w in workers.values() if w["max_mb"] is not None), default=None),
-            "slope_mb_per_min": max(slopes) if slopes else None, "slope_by_half_mb_per_min": halves}
+            # steady state: the second half (the first minutes fill caches and the bounded rule state)
+            "slope_mb_per_min": max(second) if second else (max(slopes) if slopes else None),
+            "slope_last_80_mb_per_min": max(slopes) if slopes else None, "slope_by_half_mb_per_min": halves}
 
 
 async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, result: dict) -> None:

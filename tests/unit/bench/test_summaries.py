@@ -46,7 +46,8 @@ def test_memory_summary_takes_the_worst_worker():
     rss = {"a": {"max_mb": 250.0, "slope_mb_per_min": 0.2, "series": levelling},
            "b": {"max_mb": 240.0, "slope_mb_per_min": 0.9}}
     m = _memory_summary(run(10.0, {}, 1.0, 50.0, rss=rss))
-    assert (m["max_mb"], m["slope_mb_per_min"], m["duration_s"]) == (250.0, 0.9, 600.0)
+    assert (m["max_mb"], m["slope_last_80_mb_per_min"], m["duration_s"]) == (250.0, 0.9, 600.0)
+    assert m["slope_mb_per_min"] == pytest.approx(0.0)          # the steady state: second halves
     first, second = m["slope_by_half_mb_per_min"]["a"]
     assert first == pytest.approx(2.0) and second == pytest.approx(0.0)
     assert m["slope_by_half_mb_per_min"]["b"] == [None, None]
