@@ -127,7 +127,11 @@ def settle(settings: Settings, worker: WorkerProcess, timeout: float = 40.0) -> 
     except AssertionError as exc:
         behind = {f"{t}[{p}]": f"committed {c} of {e}" for (t, p), (c, e) in lag(settings).items()
                   if e and (c is None or c < e)}
-        raise AssertionError(f"{exc}; behind: {behind}\n{worker.log_tail()}") from None
+        status, body = worker.get("/metrics")
+        wanted = ("sitrep_rule_evaluations_total", "sitrep_alerts_total", "sitrep_consumer_lag_messages",
+                  "sitrep_last_processed_timestamp_seconds", "sitrep_alerts_suppressed_total")
+        shown = "\n".join(line for line in body.splitlines() if line.startswith(wanted))
+        raise AssertionError(f"{exc}; behind: {behind}\nworker metrics:\n{shown}\n{worker.log_tail()}") from None
 
 
 def at_least(settings: Settings, rule: str, n: int) -> list[dict] | None:
