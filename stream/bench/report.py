@@ -10,6 +10,7 @@ ran: ``machine``, ``settings``, ``corpus``, ``baselines``, ``throughput``,
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from .stats import ratio
@@ -196,7 +197,8 @@ def render_text(result: dict) -> str:
 def render_markdown(result: dict) -> str:
     """The results table for docs/benchmarks.md."""
     m = result.get("machine", {})
-    lines = [f"Run {result.get('started_at', '')} with `{result.get('command', 'sitrep bench')}` "
+    command = _PATH_ARGS.sub(lambda g: g.group(1) + Path(g.group(2)).name, result.get("command", "sitrep bench"))
+    lines = [f"Run {result.get('started_at', '')} with `{command}` "
              f"(sitrep {m.get('sitrep_version', '?')}, commit {m.get('commit') or '?'}).",
              "",
              f"Machine: {machine_line(m)}.",
@@ -212,12 +214,31 @@ def render_markdown(result: dict) -> str:
     if base:
         lines.append(f"| (a) naive full model, one process | {_num(base['naive_estimated_articles_per_s'])} articles/s | | |")
         lines.append(f"| (b) extractor alone, one process | {_num(base['extractor']['articles_per_s'])} articles/s | | |")
+    lat = result.get("latency") or {}
+    if lat:
+        lines.append(f"| latency produce -> alert at {lat['rate']:.1f} articles/s | p50 {_num(lat['p50'], 's')}, "
+                     f"p95 {_num(lat['p95'], 's')}, p99 {_num(lat['p99'], 's')} ({lat['alerts']} alerts) | | |")
+    sc = result.get("scale") or {}
+    if sc:
+        lines.append(f"| 1 worker / 2 workers | {_num(sc['one_per_s'])} / {_num(sc['two_per_s'])} articles/s; "
+                     f"2-worker run: machine busy {_num(sc['two_machine_busy'])} of {sc['cores']} cores (workers "
+                     f"{_num(sc['two_workers_cores'])}, broker {_num(sc['two_broker_cores'])}, producer "
+                     f"{_num(sc['two_bench_cores'])}, other processes {_num(sc['two_other_cores'])}) | | |")
     for t in result.get("targets", []):
         note = f" ({t['note']})" if t.get("note") else ""
         lines.append(f"| {t['name']}{note} | {_num(t['value'], t['unit'])} | {_target_text(t)} | {_verdict(t)} |")
+    others = [(k, r["cpu"].get("other_processes_cores")) for k in ("throughput", "latency_run", "scale_two")
+              if (r := result.get(k)) and r.get("cpu")]
+    if others:
+        lines += ["", "CPU used by other processes on the machine during the runs (cores): "
+                  + ", ".join(f"{k} {_num(v)}" for k, v in others) + "."]
     if tp:
         lines += ["", "Per-stage time (ms per article):", "", "```"] + _stage_lines(tp, base) + ["```"]
     return "\n".join(lines)
+
+
+# Options whose values are paths: only the file name goes into the docs.
+_PATH_ARGS = re.compile(r"(--(?:json-out|docs|profile)[ =])(\S+)")
 
 
 _MARKERS = ("<!-- bench:results:start -->", "<!-- bench:results:end -->")

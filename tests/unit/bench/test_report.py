@@ -56,7 +56,7 @@ def result() -> dict:
         "throughput": run("throughput", 18.0),
         "latency_run": run("latency", 9.0, rate=9.0, rss=(200.0, 410.0)),
         "latency_nobatch_run": run("latency-b1", 9.0, rate=9.0, batch_size=1),
-        "latency": {"rate": 9.0, "max_rate": 18.0, "p50": 0.4, "p95": 0.8, "p99": 1.2, "max": 1.3,
+        "latency": {"rate": 9.0, "max_rate": 18.0, "alerts": 120, "p50": 0.4, "p95": 0.8, "p99": 1.2, "max": 1.3,
                     "batch_size": 16, "batch_wait": 0.2, "batching_extra_s": {"p50": 0.1, "p95": 0.15, "p99": 0.25},
                     "reference": {}},
         "scale_two": run("scale-2", 27.0, workers=2),
@@ -131,6 +131,8 @@ def test_markdown_table_and_docs_update(result):
     result["targets"] = evaluate_targets(result)
     table = render_markdown(result)
     assert "| measure | value | target | result |" in table and "Test CPU" in table
+    result["command"] = "sitrep bench --json-out /somewhere/deep/out.json --docs=/x/y/benchmarks.md --articles 5"
+    assert "`sitrep bench --json-out out.json --docs=benchmarks.md --articles 5`" in render_markdown(result)
     assert "| p99 produce -> alert at half the max rate (at 9.0 articles/s) | 1.20 s | <= 1.00 s | FAIL |" in table
     doc = "# Benchmarks\n\nintro\n\n<!-- bench:results:start -->\nold\n<!-- bench:results:end -->\n\nafter\n"
     new = update_docs(doc, table)
