@@ -23,6 +23,10 @@ partition's last record batch, so recovery stopped short and restored group
 states without their latest updates (a threshold alert then never fired
 after a restart). ``stream.offsets`` fetches the last batch to count every
 record. Test: ``tests/integration/test_rules_restart.py``.
+
+It also keeps a rebalance that races a recovery from crashing the worker
+(a partition registered with offset None was sought to None). Test:
+``tests/fault/test_loss_hazard.py``.
 """
 
 from __future__ import annotations
@@ -37,6 +41,18 @@ __all__ = ["SeekingRecovery", "TableManager"]
 
 
 class SeekingRecovery(Recovery):
+    async def _seek_offsets(self, consumer: Any, tps: Any, offsets: Any, title: str) -> None:
+        # A rebalance that lands while recovery reads the changelogs registers its new
+        # partitions with offset None; faust then seeks a standby to None and the worker
+        # crashes ("Offset must be a positive integer"). Read such a partition from the
+        # start (-1, as faust does for an empty one) and let the generation check that
+        # follows restart recovery for the new assignment.
+        for tp in tps:
+            if not isinstance(offsets[tp], int) or offsets[tp] < -1:
+                self.log.info("%s offset of %s unknown (%r): reading it from the start", title, tp, offsets[tp])
+                offsets[tp] = -1
+        await Recovery._seek_offsets(self, consumer, tps, offsets, title)
+
     async def _build_highwaters(self, consumer: Any, tps: Any, destination: Any, title: str) -> None:
         await super()._build_highwaters(consumer, tps, destination, title)
         # Brokers that report the end of a changelog partition as one past the first record

@@ -116,6 +116,30 @@ def test_faust_recovery_hands_out_records_from_before_the_seek():
     assert consumer.delivered[0] == 120, "records from the old fetch position came out during the seek"
 
 
+def test_a_partition_registered_by_a_racing_rebalance_does_not_crash_recovery():
+    """Seen in the rounds: a rebalance during changelog recovery registered a standby partition
+    with offset None, faust sought it to None, and the worker crashed. Faust itself maps -1 to
+    0; the fix reads a partition of unknown offset from the start the same way."""
+    from collections import Counter
+
+    sought: dict = {}
+
+    class Consumer:
+        async def seek_wait(self, offsets):
+            for tp, offset in offsets.items():
+                if not isinstance(offset, int) or offset < 0:
+                    raise ValueError("Offset must be a positive integer")  # what aiokafka says
+            sought.update(offsets)
+
+    offsets = Counter({"changelog-0": None, "changelog-1": 1213, "changelog-2": -1})
+    recovery = SimpleNamespace(log=SimpleNamespace(info=lambda *a: None))
+    asyncio.run(SeekingRecovery._seek_offsets(recovery, Consumer(), set(offsets), offsets, "standby"))
+    assert sought == {"changelog-0": 0, "changelog-1": 1213, "changelog-2": 0}
+    with pytest.raises(ValueError):
+        asyncio.run(Recovery._seek_offsets(recovery, Consumer(), set(offsets),
+                                           Counter({"changelog-0": None}), "standby"))
+
+
 @pytest.mark.integration
 @pytest.mark.slow
 def test_ten_kill_and_takeover_rounds_lose_nothing(own_broker, tmp_path, templates_ok):
