@@ -204,6 +204,15 @@ async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, resul
         # --rate paces the throughput run; --scale and --latency need the maximum.
         paced = opts.full or (opts.throughput and not (opts.scale or opts.latency))
         result["throughput"] = await run_phase(ctx, phase("throughput", rate=opts.rate if paced else None))
+    if opts.full or opts.scale:  # right after the 1-worker run: both see the same machine
+        sp = max(P, 4)
+        tp = result["throughput"]
+        one = tp if (tp["workers"] == 1 and tp["partitions"] >= 4) else \
+            await run_phase(ctx, phase("scale-1", workers=1, partitions=sp))
+        two = await run_phase(ctx, phase("scale-2", workers=2, partitions=sp))
+        result["scale_one"] = one if one is not tp else None
+        result["scale_two"] = two
+        result["scale"] = _scale_summary(one, two)
     if opts.full or opts.latency:
         max_rate = (result.get("throughput") or {}).get("articles_per_s")
         r = opts.rate if (opts.rate and opts.latency) else 0.5 * (max_rate or 1.0)
@@ -214,15 +223,6 @@ async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, resul
         single = await run_phase(ctx, phase("latency-nowait", rate=r, articles=n, batch_wait=NO_WAIT))
         result["latency_run"], result["latency_nobatch_run"] = batched, single
         result["latency"] = _latency_summary(batched, single, max_rate)
-    if opts.full or opts.scale:
-        sp = max(P, 4)
-        tp = result["throughput"]
-        one = tp if (tp["workers"] == 1 and tp["partitions"] >= 4) else \
-            await run_phase(ctx, phase("scale-1", workers=1, partitions=sp))
-        two = await run_phase(ctx, phase("scale-2", workers=2, partitions=sp))
-        result["scale_one"] = one if one is not tp else None
-        result["scale_two"] = two
-        result["scale"] = _scale_summary(one, two)
     if opts.duration:
         run = await run_phase(ctx, phase("memory", duration=opts.duration, rate=opts.rate, sample_every=5.0))
         result["memory_run"] = run
