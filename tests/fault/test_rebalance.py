@@ -28,9 +28,9 @@ def test_worker_added_and_removed_mid_stream(fleet_for, templates_ok):
     producer.wait_sent(700, timeout=60)
     b = fleet.start("b")  # joins: partitions split between a and b
     joined_at = producer.sent
+    producer.allow(2200)
     wait_for(lambda: b.metric("sitrep_articles_processed_total") >= 50, 180,
              f"the new worker takes a share\n{fleet.logs()}")
-    producer.allow(2200)
     producer.wait_sent(2000, timeout=120)
     b_done = b.metric("sitrep_articles_processed_total")
     fleet.stop("b")  # leaves (SIGTERM): its partitions go back to a
