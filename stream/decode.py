@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import re
 from datetime import datetime
 from typing import Any
 
@@ -36,12 +37,15 @@ REASONS = {
 _STR_FIELDS = {"id": 512, "url": 4096, "source": 512, "title": 2048, "language": 35}
 _MAX_METADATA_KEYS = 100
 _MAX_DEPTH = 64
+_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls but tab, newline, return
 # A \uD800-\uDFFF escape: the only way valid UTF-8 JSON can carry a lone surrogate.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def _depth_ok(raw: str) -> bool:
     """Reject pathological nesting before json.loads recurses into it."""
+    if raw.count("[") + raw.count("{") <= _MAX_DEPTH:  # cannot nest deeper: skip the scan
+        return True
     depth = 0
     in_string = escaped = False
     for ch in raw:
@@ -130,7 +134,7 @@ def article_from_mapping(data: dict[str, Any], *, max_text_chars: int,
         raise DecodeError("too_large", f"text has {len(text):,} characters; the limit is {max_text_chars:,}", "text")
     if "\x00" in text:
         raise DecodeError("invalid_text", "text contains NUL characters", "text")
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r")
+    controls = len(_CONTROL.findall(text))
     if controls > max(10, len(text) // 100):
         raise DecodeError("invalid_text", f"text contains {controls} control characters", "text")
     for name, limit in _STR_FIELDS.items():
