@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from .config import Settings
 from .kafka import KafkaUnavailable, client_kwargs
 from .models import Article, to_json
+from .offsets import probe_end_offsets
 
 __all__ = ["Record", "produce_articles", "produce_raw", "read_topic", "end_offsets", "group_caught_up"]
 
@@ -74,12 +75,12 @@ async def produce_articles(settings: Settings, articles: Iterable[Article], topi
 
 
 async def end_offsets(settings: Settings, topic: str) -> dict[TopicPartition, int]:
+    """The offset after the last record of every partition (exact, see ``stream.offsets``)."""
     consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
     await _start(consumer, settings)
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        return dict(await consumer.end_offsets(tps)) if tps else {}
+        tps = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
+        return await probe_end_offsets(consumer, await consumer.end_offsets(tps)) if tps else {}
     finally:
         await consumer.stop()
 
@@ -117,12 +118,13 @@ async def read_topic(
                 raise KafkaUnavailable(f"topic {topic!r} does not exist at {settings.broker}")
             return
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        ends = await probe_end_offsets(consumer, await consumer.end_offsets(tps))
         consumer.assign(tps)
         if from_beginning:
             await consumer.seek_to_beginning(*tps)
         else:
-            await consumer.seek_to_end(*tps)
-        ends = await consumer.end_offsets(tps)
+            for tp in tps:
+                consumer.seek(tp, ends[tp])
         remaining = {tp for tp in tps if ends[tp] > await consumer.position(tp)}
         if not follow and not remaining:
             return
@@ -150,18 +152,26 @@ async def group_caught_up(settings: Settings, group: str, topics: Iterable[str])
     consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=group, enable_auto_commit=False)
     await _start(consumer, settings)
     try:
-        for topic in topics:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            if not tps:
+        # All partitions first: probing assigns partitions, which narrows later metadata to them.
+        tps = [TopicPartition(topic, p) for topic in topics
+               for p in sorted(await _partitions(consumer, topic))]
+        if not tps:
+            return True
+        ends = await probe_end_offsets(consumer, await consumer.end_offsets(tps))
+        for tp in tps:
+            if ends[tp] == 0:
                 continue
-            ends = await consumer.end_offsets(tps)
-            for tp in tps:
-                if ends[tp] == 0:
-                    continue
-                committed = await consumer.committed(tp)
-                if committed is None or committed < ends[tp]:
-                    return False
+            committed = await consumer.committed(tp)
+            if committed is None or committed < ends[tp]:
+                return False
         return True
     finally:
         await consumer.stop()
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    partitions = consumer.partitions_for_topic(topic)
+    if partitions is None:
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic created since start
+        partitions = consumer.partitions_for_topic(topic)
+    return set(partitions or ())
