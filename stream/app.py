@@ -32,6 +32,7 @@ import faust
 from .alerting import Route, state_expired
 from .config import Settings
 from .errors import DecodeError
+from .faust_transport import SitrepApp
 from .http import MetricsServer
 from .kafka import faust_credentials, require_transactions
 from .models import Event, to_json
@@ -62,7 +63,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         log.warning("the faust recovery fix is OFF (SITREP_FAUST_RECOVERY_FIX=0): records can be "
                     "skipped after a rebalance; use this only to reproduce that loss")
         fixes = {}
-    app = faust.App(
+    app = SitrepApp(
         s.app_id,
         broker=[f"kafka://{h}" for h in s.bootstrap_servers],
         broker_credentials=faust_credentials(s),
@@ -83,6 +84,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         autodiscover=False,
         **fixes,
     )
+    app.sitrep_fetch_wait_ms = int(s.fetch_wait * 1000)
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     articles = app.topic(s.articles_topic, partitions=s.partitions, **raw)
     events_topic = app.topic(s.events_topic, partitions=s.partitions, **raw)

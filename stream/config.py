@@ -76,6 +76,7 @@ class Settings:
     session_timeout: float = 10.0
     heartbeat_interval: float = 1.0
     commit_interval: float = 1.0
+    fetch_wait: float = 0.1
     processing_guarantee: str = "at_least_once"
     # Seek before resume after a rebalance (stream.faust_fixes). Off only to reproduce the
     # faust-streaming loss in the fault suite's regression script.
@@ -131,6 +132,8 @@ class Settings:
             raise ConfigError(f"batch_size must be >= 1 (got {self.batch_size})")
         if self.extraction_timeout < 0:
             raise ConfigError(f"extraction_timeout must be >= 0 seconds (got {self.extraction_timeout})")
+        if not 0.0 <= self.fetch_wait <= 30.0:
+            raise ConfigError(f"fetch_wait must be between 0 and 30 seconds (got {self.fetch_wait})")
         if self.batch_wait < 0:
             raise ConfigError(f"batch_wait must be >= 0 seconds (got {self.batch_wait})")
         protocols = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
