@@ -243,9 +243,12 @@ class Ledger:
     events: list[dict] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)
     letters: list[dict] = field(default_factory=list)
+    matched: set[str] = field(default_factory=set)   # article ids seen on the internal matches topic
 
-    def read(self) -> "Ledger":
+    def read(self, matches: bool = False) -> "Ledger":
         s = self.settings
+        if matches:  # which stage lost something: route (matches) or evaluate (alerts)
+            self.matched = {json.loads(r.value)["event"]["article"]["id"] for r in read_records(s, s.matches_topic)}
         self.events = [json.loads(r.value) for r in read_records(s, s.events_topic)]
         self.alerts = [json.loads(r.value) for r in read_records(s, s.alerts_topic)]
         self.letters = [json.loads(r.value) for r in read_records(s, s.dlq_topic)]
@@ -301,6 +304,7 @@ class Ledger:
             "events": len(self.events),
             "events_unique": len({e["id"] for e in self.events}),
             "event_duplicates": self.duplicates(self.events),
+            "matched": len(self.matched & self.expected),
             "alerts_expected": len(self.expected),
             "alerts_seen": len({a["id"] for a in self.alerts}),
             "alert_records": len(self.alerts),
@@ -340,13 +344,13 @@ def wait_all_out(settings: Settings, expected: set[str], timeout: float, quiet: 
     while True:
         ledger.read()
         if not ledger.missing and not ledger.missing_alerts and caught_up(settings):
-            return ledger
+            return ledger.read(matches=True)
         now = time.monotonic()
         current = len(ledger.events) + len(ledger.alerts) + len(ledger.letters)
         if current != size:
             size, grew_at = current, now
         if now > deadline or (now - grew_at > quiet and caught_up(settings)):
-            return ledger
+            return ledger.read(matches=True)
         time.sleep(2.0)
 
 

@@ -69,12 +69,28 @@ def run_rounds(broker: str, workdir: Path, *, rounds: int, per_round: int, fix: 
         counts["missing_by_round"] = dict(sorted(by_round.items()))
         lost_alerts = Counter(int(m.rsplit("-", 1)[1]) // per_round + 1 for m in ledger.missing_alerts)
         counts["missing_alerts"] = len(ledger.missing_alerts)
+        counts["missing_matches"] = len(expected - ledger.matched)
+        if ledger.missing_alerts:
+            counts["missing_alerts_at"] = _where(settings, set(ledger.missing_alerts))
         counts["missing_alerts_by_round"] = dict(sorted(lost_alerts.items()))
         counts["seconds"] = round(time.monotonic() - started, 1)
         counts["ledger"] = ledger
         return counts
     finally:
         fleet.close()
+
+
+def _where(settings: Any, ids: set[str]) -> dict[str, Any]:
+    """Partition and offset range, on the matches topic, of the matches whose alerts are missing."""
+    import json
+
+    from pipeline_kit import read_records
+
+    spots: dict[int, list[int]] = {}
+    for r in read_records(settings, settings.matches_topic):
+        if json.loads(r.value)["event"]["article"]["id"] in ids:
+            spots.setdefault(r.partition, []).append(r.offset)
+    return {f"p{p}": f"{min(o)}-{max(o)} ({len(o)})" for p, o in sorted(spots.items())}
 
 
 def main() -> int:
