@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from .errors import ConfigError
 
-__all__ = ["Settings", "Secret", "ENV_PREFIX"]
+__all__ = ["Settings", "Secret", "ENV_PREFIX", "coerce"]
 
 ENV_PREFIX = "SITREP_"
 
@@ -108,7 +108,7 @@ class Settings:
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is not None:
-                values[f.name] = _coerce(f, raw, source=ENV_PREFIX + f.name.upper())
+                values[f.name] = coerce(f, raw, source=ENV_PREFIX + f.name.upper())
         return cls(**values).validated()
 
     def replace(self, **overrides: Any) -> "Settings":
@@ -121,7 +121,7 @@ class Settings:
             if name not in by_name:
                 raise ConfigError(f"unknown setting {name!r}")
             if isinstance(value, str):
-                value = _coerce(by_name[name], value, source=f"--{name.replace('_', '-')}")
+                value = coerce(by_name[name], value, source=f"--{name.replace('_', '-')}")
             values[name] = value
         return dataclasses.replace(self, **values).validated()
 
@@ -182,6 +182,17 @@ class Settings:
             "silences": self.silences_topic,
         }
 
+    def to_env(self) -> dict[str, str]:
+        """The ``SITREP_*`` environment that gives a child process these settings (secrets included)."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Secret):
+                value = value.reveal()
+            if value not in ("", None):
+                env[ENV_PREFIX + f.name.upper()] = str(value)
+        return env
+
     def public(self) -> dict[str, Any]:
         """Settings safe to log or show: secrets masked."""
         out = {}
@@ -192,7 +203,8 @@ class Settings:
         return out
 
 
-def _coerce(f: dataclasses.Field, raw: str, *, source: str) -> Any:
+def coerce(f: dataclasses.Field, raw: str, *, source: str) -> Any:
+    """A setting's value from its text, by the field's type; ConfigError names the source."""
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     try:
         if kind == "int":
@@ -209,4 +221,4 @@ def _coerce(f: dataclasses.Field, raw: str, *, source: str) -> Any:
             raise ValueError(raw)
     except ValueError:
         raise ConfigError(f"{source}: expected {kind}, got {raw!r}") from None
-    return raw
+    return raw.strip()

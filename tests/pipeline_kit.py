@@ -59,19 +59,6 @@ def unique_settings(broker: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    env = {}
-    for name, value in settings.public().items():
-        if value in ("", None) or name in {"ssl_password", "sasl_password"}:
-            continue
-        env["SITREP_" + name.upper()] = str(value)
-    for secret in ("ssl_password", "sasl_password"):
-        value = getattr(settings, secret)
-        if value:
-            env["SITREP_" + secret.upper()] = value.reveal()
-    return env
-
-
 @dataclass
 class WorkerProcess:
     settings: Settings
@@ -84,7 +71,7 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         self.port = free_port()
         env = dict(os.environ)
-        env.update(settings_env(self.settings))
+        env.update(self.settings.to_env())
         env.update(SITREP_HTTP_PORT=str(self.port), SITREP_WORKER_NAME=self.name,
                    SITREP_STATE_DIR=str(self.log_path.parent / "state"))
         env.update(self.extra_env)

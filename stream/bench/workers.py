@@ -18,21 +18,7 @@ from ..config import Settings
 from ..errors import SitrepError
 from .scrape import Samples, parse_metrics
 
-__all__ = ["WorkerProcess", "settings_env", "start_workers", "stop_workers", "wait_assigned"]
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The SITREP_* environment that gives a child process these settings (secrets included)."""
-    env = {}
-    for name, value in settings.public().items():
-        if value in ("", None) or name in {"ssl_password", "sasl_password"}:
-            continue
-        env["SITREP_" + name.upper()] = str(value)
-    for secret in ("ssl_password", "sasl_password"):
-        value = getattr(settings, secret)
-        if value:
-            env["SITREP_" + secret.upper()] = value.reveal()
-    return env
+__all__ = ["WorkerProcess", "start_workers", "stop_workers", "wait_assigned"]
 
 
 @dataclass
@@ -47,7 +33,7 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         self.port = free_port(self.settings.http_host)
         env = dict(os.environ)
-        env.update(settings_env(self.settings))
+        env.update(self.settings.to_env())
         env.update(SITREP_HTTP_PORT=str(self.port), SITREP_WORKER_NAME=self.name,
                    SITREP_STATE_DIR=str(self.log_path.parent / "state"))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

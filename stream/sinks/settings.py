@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from ..config import Secret
+from ..config import Secret, coerce
 from ..errors import ConfigError
 
 __all__ = ["SinkSettings", "SINK_ENV"]
@@ -74,7 +74,7 @@ class SinkSettings:
             name = SINK_ENV[f.name]
             raw = env.get(name)
             if raw is not None:
-                values[f.name] = _coerce(f, raw, source=name)
+                values[f.name] = coerce(f, raw, source=name)
         return cls(**values).validated()
 
     @classmethod
@@ -94,7 +94,7 @@ class SinkSettings:
             if name not in by_name:
                 raise ConfigError(f"unknown sink setting {name!r}")
             if isinstance(value, str):
-                value = _coerce(by_name[name], value, source=f"--{name.replace('_', '-')}")
+                value = coerce(by_name[name], value, source=f"--{name.replace('_', '-')}")
             values[name] = value
         return dataclasses.replace(self, **values).validated()
 
@@ -128,17 +128,3 @@ class SinkSettings:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["webhook_secret"] = "**********" if self.webhook_secret else ""
         return out
-
-
-def _coerce(f: dataclasses.Field, raw: str, *, source: str) -> Any:
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "Secret":
-            return Secret(raw)
-    except ValueError:
-        raise ConfigError(f"{source}: expected {kind}, got {raw!r}") from None
-    return raw.strip()

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline_kit import REPO, WorkerProcess, run, settings_env, wait_for
+from pipeline_kit import REPO, WorkerProcess, run, wait_for
 from stream.clients import produce_raw
 from stream.config import Settings
 from stream.kafka import client_kwargs
@@ -150,7 +150,7 @@ def write_file(path: Path, text: str) -> None:
 def cli(settings: Settings, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Run ``sitrep ARGS`` as a subprocess with the pipeline's SITREP_* settings."""
     env = dict(os.environ)
-    env.update(settings_env(settings))
+    env.update(settings.to_env())
     result = subprocess.run([sys.executable, "-m", "stream.cli", *args], env=env, cwd=str(REPO),
                             capture_output=True, text=True, timeout=timeout)
     return result
