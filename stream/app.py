@@ -3,8 +3,8 @@
     articles --extract--> events --route--> sitrep-rule-matches --evaluate--> alerts
         \\--> articles-dlq (bad input, with the reason)
 
-* ``extract`` takes batches (``take_events``: N records or W seconds,
-  whichever first) so spaCy runs one ``nlp.pipe`` per batch.
+* ``extract`` takes batches (N records or W seconds, whichever first) so
+  spaCy runs one ``nlp.pipe`` per batch.
 * ``route`` evaluates rule predicates and re-keys each match by
   ``<rule id>|<group key>``, so every event of a group meets the same
   partition, the same worker and the same table shard.
@@ -12,9 +12,12 @@
   publishes alerts.
 
 Every agent waits until what it produced is acknowledged by the broker
-before its input records are acknowledged; offsets are committed only for
-acknowledged records (at-least-once). Alert ids are deterministic, so a
-redelivered record reproduces the same alert id instead of a new alert.
+before it acknowledges its input records; offsets are committed only for
+acknowledged records (at-least-once). Acknowledging is manual (``noack``):
+faust's own iterators acknowledge a record in a ``finally`` clause, so a
+record whose processing was interrupted (a stop, a rebalance) would be
+committed unprocessed. Alert ids are deterministic, so a redelivered record
+reproduces the same alert id instead of a new alert.
 """
 
 from __future__ import annotations
@@ -107,9 +110,13 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     async def send_dlq(rejected: list[Any]) -> list[Any]:
         return [await dlq.send(key=r.incoming.key, value=to_json(r.letter)) for r in rejected]
 
+    async def ack(stream: Any, events: list[Any]) -> None:
+        for event in events:
+            await stream.ack(event)
+
     @app.agent(articles, name="extract")
     async def extract(stream: Any) -> None:
-        async for batch in stream.take_events(s.batch_size, within=s.batch_wait):
+        async for batch in stream.noack_take(s.batch_size, within=s.batch_wait):
             records = [_incoming(e) for e in batch]
             good, bad = runtime.decode(records)
             pending = await send_dlq(bad)
@@ -121,6 +128,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                         pending.append(await events_topic.send(key=article.id.encode(), value=to_json(ev)))
                         metrics.events.labels(type=ev.type).inc()
             await asyncio.gather(*pending)
+            await ack(stream, batch)
             now = time.time()
             for rec, _ in good:
                 if rec.timestamp:
@@ -129,7 +137,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
     @app.agent(events_topic, name="route")
     async def route(stream: Any) -> None:
-        async for batch in stream.take_events(ROUTE_BATCH, within=ROUTE_WAIT):
+        async for batch in stream.noack_take(ROUTE_BATCH, within=ROUTE_WAIT):
             records = [_incoming(e) for e in batch]
             pending = []
             for rec in records:
@@ -144,17 +152,25 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                     pending.append(await matches.send(key=f"{r.rule_id}|{r.group_key}".encode(),
                                                       value=to_json(payload)))
             await asyncio.gather(*pending)
+            await ack(stream, batch)
             mark(records)
 
     swept: dict[int, float] = {}
 
     @app.agent(matches, name="evaluate")
     async def evaluate(stream: Any) -> None:
-        async for ev in stream.events():
+        manual = stream.noack()
+        async for ev in manual.events():
             rec = _incoming(ev)
-            payload = json.loads(rec.value or b"{}")
             key = (rec.key or b"").decode("utf-8", "replace")
-            event = Event.from_dict(payload["event"])
+            try:
+                payload = json.loads(rec.value or b"{}")
+                event = Event.from_dict(payload["event"])
+            except (ValueError, KeyError, TypeError) as exc:
+                rejected = runtime.reject(rec, DecodeError("invalid_event", f"not a rule match: {exc!r}"))
+                await asyncio.gather(*await send_dlq([rejected]))
+                await manual.ack(ev)
+                continue
             outcome = runtime.apply(Route(payload["rule_id"], payload["group_key"]), event, state.get(key))
             # Alerts first, state after: a crash in between redelivers the record and
             # reproduces the same alert (same id and revision) rather than losing it.
@@ -174,6 +190,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
             elif outcome.state is not state.get(key):
                 state[key] = {**outcome.state, "_p": rec.partition}
             _sweep(state, rec.partition, swept)
+            await manual.ack(ev)
             mark([rec])
 
     # ---------------------------------------------------------------- services
