@@ -83,7 +83,8 @@ class _Expr:
 
 
 _TOKEN = re.compile(r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<num>-?\d+(?:\.\d+)?)"""
-                    r"""|(?P<path>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)|(?P<op>[|(),]))""")
+                    r"""|(?P<path>[A-Za-z][A-Za-z0-9_]*(?:\.(?:[A-Za-z][A-Za-z0-9_]*|\d+))*)|(?P<op>[|(),]))""")
+# Field names never start with an underscore: "__class__"-style names are refused outright.
 
 
 class Template:

@@ -37,7 +37,9 @@ def test_rendering(source, expected):
     ("actor }}", "without an opening"),
     ("{{ }}", "empty"),
     ("{{ actor.name | shout }}", "unknown filter 'shout'"),
-    ("{{ actor.__class__.__mro__ }}", None),
+    ("{{ actor.__class__.__mro__ }}", "unexpected"),
+    ("{{ _private }}", "unexpected"),
+    ("{{ actor.to_dict }}", None),
     ("{{ __import__('os').system('x') }}", "unexpected"),
     ("{{ actor.name('x') }}", "expected '|'"),
     ("{{ a + b }}", "unexpected"),
@@ -47,7 +49,7 @@ def test_rendering(source, expected):
 ])
 def test_errors_and_sandbox(source, fragment):
     if fragment is None:
-        # Dunder names are just field names: they resolve against the event dict, never Python objects.
+        # Names that are not fields resolve against the event dict, never Python objects.
         assert render(source) == ""
         return
     with pytest.raises(TemplateError) as exc:
