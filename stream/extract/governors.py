@@ -55,7 +55,7 @@ def govern(cands: list[Candidate], rejected: list[Rejection], lexicon: Lexicon, 
         if gov.type == "ACCUSE":
             for c in inner:
                 c.claimed_by = gov
-        new_type = gov.trigger.inner_map.get(first.type)
+        new_type = None if joint else gov.trigger.inner_map.get(first.type)   # a joint agreement stays one
         if new_type:
             gov.notes.append(f"governed {first.type} turns {gov.type} into {new_type}")
             gov.type = new_type
