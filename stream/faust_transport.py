@@ -1,4 +1,4 @@
-"""The Faust consumer sitrep runs: a bounded fetch wait, and no record skipped after a seek.
+"""The Faust consumer sitrep runs: a bounded fetch wait, and no record fetched and then skipped.
 
 Fetch wait. faust-streaming 0.15.3 creates its consumer with
 ``fetch_max_wait_ms=1500`` and no setting to change it. A broker may hold a
@@ -6,6 +6,14 @@ fetch that long when no record is ready (the bundled broker always does),
 and an article crosses three consumers on its way to an alert, so that one
 constant alone put end to end latency near two seconds. ``SitrepApp`` uses
 the configured wait (``Settings.fetch_wait``, 0.1 s by default).
+
+Rewinding. faust drops the rest of a fetched batch when the flow stops or
+the generation changes while it hands the batch out, and the records of a
+partition paused since the fetch, although the fetcher's position has moved
+past them. Unless a seek repositioned the partition later, they were never
+seen again: a restarted worker sat 20 to 40 records behind on every
+partition with nothing left to fetch. ``getmany`` seeks each such partition
+back to the first record it did not hand out.
 
 Fresh partitions. aiokafka's ``seek_to_committed`` does not move a
 partition that has no committed offset (or 0): it stays wherever the
@@ -126,6 +134,7 @@ class _Consumer(driver.Consumer):
         return bool(self.app.topics.acks_enabled_for(tp.topic))
 
     async def perform_seek(self) -> None:
+        self._sought()
         await super().perform_seek()
         # aiokafka leaves a partition without a committed offset (or committed at 0) where
         # its fetch position happens to be; records fetched there before recovery paused the
@@ -143,16 +152,83 @@ class _Consumer(driver.Consumer):
                                    self._guarded(tp))
 
     async def seek(self, partition: TP, offset: int) -> None:
+        self._sought(partition)
         await super().seek(partition, offset)
         self.seek_guard.sought(partition, offset, self._guarded(partition))
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
-        async for tp, message in guard_records(super().getmany(timeout), self.seek_guard, self._reseek):
+        async for tp, message in guard_records(self._getmany_rewinding(timeout), self.seek_guard, self._reseek):
             yield tp, message
 
+    async def _getmany_rewinding(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+        """faust's ``getmany``, except that records taken from the fetcher and not handed out are
+        fetched again.
+
+        faust drops the rest of a fetched batch when the flow stops or the generation changes
+        while it hands the batch out, and drops the records of a partition paused since the
+        fetch; the fetcher's position has moved past them all the same. When no seek
+        repositions the partition afterwards, they are never seen again: a restarted worker sat
+        with every partition 20 to 40 records behind and nothing left to fetch. Here each such
+        partition is sought back to the first record not handed out.
+        """
+        records, active_partitions = await self._wait_next_records(timeout)
+        generation_id = self.app.consumer_generation_id
+        epoch = self.seek_epoch, dict(self.__dict__.get("_sitrep_tp_epochs", {}))
+        if records is None or self.should_stop:
+            return
+        if not self.flow_active:
+            try:
+                await self.perform_seek()   # as faust does: back to the committed offsets
+            except Exception as exc:  # noqa: BLE001
+                log.warning("seek to committed offsets with the flow stopped failed: %r", exc)
+            return
+        handed: dict[TP, int] = {}
+        try:
+            for tp, record in self.scheduler.iterate(records):
+                if not self.flow_active or self.app.consumer_generation_id != generation_id:
+                    break
+                if active_partitions is None or tp in active_partitions or tp in self._buffered_partitions:
+                    self.app.monitor.track_tp_end_offset(tp, self.highwater(tp))
+                    handed[tp] = handed.get(tp, 0) + 1
+                    yield tp, self._to_message(tp, record)
+        finally:
+            await self._rewind(records, handed, epoch)
+
+    async def _rewind(self, records: Any, handed: dict[TP, int], epoch: tuple[int, dict]) -> None:
+        if epoch[0] != self.seek_epoch:
+            return    # all sought since the fetch: the positions are already where they must be
+        assigned = self.assignment()
+        tp_epochs = self.__dict__.get("_sitrep_tp_epochs", {})
+        for tp, batch in records.items():
+            done = handed.get(tp, 0)
+            if done >= len(batch) or tp not in assigned or tp_epochs.get(tp) != epoch[1].get(tp):
+                continue
+            first = batch[done].offset
+            log.info("%s[%d]: records %d..%d were fetched but not handed out; fetching them again",
+                     tp.topic, tp.partition, first, batch[-1].offset)
+            try:
+                await self._reseek(tp, first)
+            except Exception as exc:  # noqa: BLE001 - a rebalance took the partition meanwhile
+                log.info("%s[%d]: could not seek back to %d (%r); the next assignment seeks anyway",
+                         tp.topic, tp.partition, first, exc)
+
+    @property
+    def seek_epoch(self) -> int:
+        return self.__dict__.get("_sitrep_seek_epoch", 0)
+
+    def _sought(self, tp: TP | None = None) -> None:
+        """Count seeks (of every partition, or of ``tp``): a rewind never undoes a later seek."""
+        if tp is None:
+            self.__dict__["_sitrep_seek_epoch"] = self.seek_epoch + 1
+        else:
+            epochs = self.__dict__.setdefault("_sitrep_tp_epochs", {})
+            epochs[tp] = epochs.get(tp, 0) + 1
+
     async def _reseek(self, tp: TP, offset: int) -> None:
+        self._sought(tp)
         await self.seek_wait({tp: offset})
         self._read_offset[tp] = offset if offset else None
+        self.seek_guard.sought(tp, offset, self._guarded(tp))
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         # Faust counts the offsets it jumped over as acknowledged. On these topics that

@@ -80,3 +80,90 @@ def test_records_below_the_seek_are_left_for_faust_to_drop_and_the_expectation_s
     log = Log(stale=[(ART, 98), (ART, 99)], refetch=[(ART, 100), (ART, 105)])
     assert log.run(guard) == [(ART, 98), (ART, 99), (ART, 100), (ART, 105)]
     assert log.reseeks == []    # once 100 arrived the guard stood down: 105 is faust's business
+
+
+# ------------------------------------------------------------------ rewinding
+from types import SimpleNamespace  # noqa: E402
+
+from stream.faust_transport import _Consumer  # noqa: E402
+
+
+class Rec:
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+class FakeConsumer(_Consumer):
+    """Only what ``getmany`` touches: one fetched batch, a flow switch, recorded seeks."""
+
+    should_stop = False
+
+    def __init__(self, records: dict, assigned: set) -> None:  # noqa: D107 - no faust service behind it
+        self.records = records
+        self.assigned = assigned
+        self.flow_active = True
+        self.app = SimpleNamespace(consumer_generation_id=1, monitor=SimpleNamespace(track_tp_end_offset=lambda *a: None),
+                                   topics=SimpleNamespace(acks_enabled_for=lambda topic: True))
+        self.scheduler = SimpleNamespace(iterate=lambda recs: [(tp, r) for tp, batch in recs.items() for r in batch])
+        self._buffered_partitions = set()
+        self._read_offset = {}
+        self.active = set(assigned)
+        self.seeks: list[tuple[TP, int]] = []
+
+    async def _wait_next_records(self, timeout):
+        return self.records, self.active
+
+    def assignment(self):
+        return self.assigned
+
+    def highwater(self, tp):
+        return 0
+
+    def _to_message(self, tp, record):
+        return record
+
+    async def seek_wait(self, partitions):
+        self.seeks += list(partitions.items())
+
+
+def _drain(consumer: FakeConsumer, on_record=None) -> list[tuple[TP, int]]:
+    async def go():
+        out = []
+        async for tp, message in consumer.getmany(1.0):
+            out.append((tp, message.offset))
+            if on_record:
+                on_record(consumer, tp, message.offset)
+        return out
+    return asyncio.run(go())
+
+
+def test_records_left_in_a_batch_when_the_flow_stops_are_fetched_again():
+    consumer = FakeConsumer({ART: [Rec(o) for o in range(9, 14)]}, {ART})
+    stop_at_11 = lambda c, tp, offset: setattr(c, "flow_active", offset != 11)  # noqa: E731
+    assert _drain(consumer, stop_at_11) == [(ART, 9), (ART, 10), (ART, 11)]
+    assert consumer.seeks == [(ART, 12)]
+
+
+def test_records_of_a_partition_paused_since_the_fetch_are_fetched_again():
+    consumer = FakeConsumer({ART: [Rec(6), Rec(7)], OTHER: [Rec(3)]}, {ART, OTHER})
+    consumer.active = {OTHER}          # ART was paused after the fetch (recovery)
+    assert _drain(consumer) == [(OTHER, 3)]
+    assert consumer.seeks == [(ART, 6)]
+
+
+def test_no_rewind_over_a_seek_made_since_the_fetch_or_for_a_partition_gone():
+    consumer = FakeConsumer({ART: [Rec(9), Rec(10)], OTHER: [Rec(3), Rec(4)]}, {ART, OTHER})
+
+    def rebalance(c, tp, offset):
+        if offset == 9:
+            c._sought(ART)             # a seek of ART (e.g. to its committed offset) since the fetch
+            c.assigned = {ART}         # and OTHER went to another worker
+            c.app.consumer_generation_id = 2
+    _drain(consumer, rebalance)
+    assert consumer.seeks == []
+
+
+def test_a_fully_handed_out_batch_needs_no_seek():
+    consumer = FakeConsumer({ART: [Rec(1), Rec(2)]}, {ART})
+    assert _drain(consumer) == [(ART, 1), (ART, 2)]
+    assert consumer.seeks == []
