@@ -40,6 +40,7 @@ from .http import MetricsServer
 from .kafka import faust_credentials, require_transactions
 from .models import Event, to_json
 from .runtime import Incoming, Runtime, now_utc
+from .stall import StallWatch
 
 __all__ = ["build_app"]
 
@@ -196,6 +197,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     # ---------------------------------------------------------------- services
     server = MetricsServer(metrics, s.http_host, s.http_port, ready=lambda: _readiness(app, runtime))
     lag_topics = {s.articles_topic, s.events_topic, s.matches_topic}
+    stalls = StallWatch()
 
     @app.task
     async def start_services() -> None:
@@ -218,7 +220,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
     @app.timer(5.0)
     async def measure_lag() -> None:
-        await _measure_lag(app, runtime, processed, lag_topics, s.articles_topic)
+        await _measure_lag(app, runtime, processed, lag_topics, s.articles_topic, stalls)
 
     @app.on_before_shutdown.connect
     async def stop_services(app: Any, **kwargs: Any) -> None:
@@ -261,7 +263,7 @@ def _readiness(app: faust.App, runtime: Runtime) -> tuple[bool, dict]:
 
 
 async def _measure_lag(app: faust.App, runtime: Runtime, processed: dict, topics: set[str],
-                       probe_topic: str) -> None:
+                       probe_topic: str, stalls: StallWatch | None = None) -> None:
     from faust.types import TP
 
     m = runtime.metrics
@@ -297,6 +299,12 @@ async def _measure_lag(app: faust.App, runtime: Runtime, processed: dict, topics
         m.consumer_lag.labels(**labels).set(lag)
         m.consumer_lag_seconds.labels(**labels).set(max(now - record_time, 0.0) if lag and record_time else 0.0)
         current.add((tp.topic, str(tp.partition)))
+        if stalls is not None:
+            stalls.observe(tp, position, end, now)
+    if stalls is not None:
+        stalls.keep(assigned)
+    if stalls is not None and stalls.due(now):
+        await stalls.report(app, now)
     for family in (m.consumer_lag, m.consumer_lag_seconds):
         for labels in list(family._metrics):  # noqa: SLF001 - drop partitions no longer assigned
             if labels not in current:
