@@ -354,6 +354,24 @@ def wait_all_out(settings: Settings, expected: set[str], timeout: float, quiet: 
         time.sleep(2.0)
 
 
+def committed_offsets(settings: Settings, topic: str) -> dict[int, int | None]:
+    """partition -> the group's committed offset on ``topic`` (None: never committed)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from stream.kafka import client_kwargs
+
+    async def go() -> dict[int, int | None]:
+        consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=settings.app_id, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = sorted(consumer.partitions_for_topic(topic) or ())
+            return {p: await consumer.committed(TopicPartition(topic, p)) for p in parts}
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(go())
+
+
 def report(name: str, counts: dict[str, Any], **extra: Any) -> None:
     counts = {**counts, **extra}
     REPORTS.append((name, counts))

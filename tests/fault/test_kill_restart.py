@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from faultkit import StreamProducer, make_articles, report, wait_all_out, wait_for
+from faultkit import StreamProducer, committed_offsets, make_articles, report, wait_all_out, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,3 +47,30 @@ def test_kill9_mid_stream_and_restart_processes_every_article(fleet_for, templat
     assert sent == ARTICLES
     # The restarted worker redid at least the uncommitted tail, at most a bounded amount.
     assert restarted.metric("sitrep_articles_processed_total") >= ARTICLES - before
+
+
+def test_a_worker_killed_before_its_first_commit_is_redone_from_the_start(fleet_for, templates_ok):
+    """Nothing committed yet: the restarted worker reads every partition from its beginning.
+
+    aiokafka does not move a partition without a committed offset when faust seeks to
+    the committed offsets, and the records the new worker fetched while starting were
+    dropped when table recovery cleared faust's buffers: a stream that had stopped
+    arriving was then never processed (seen as "90 articles never processed").
+    """
+    fleet = fleet_for(commit_interval=3600.0)   # the first worker never commits
+    settings = fleet.settings
+    worker = fleet.start("a")
+    articles = make_articles("nocommit", 400)
+    producer = StreamProducer(settings, articles, rate=200)
+    producer.start()
+    wait_for(lambda: worker.metric("sitrep_articles_processed_total") >= 100, 90,
+             f"100 articles processed before the kill\n{worker.log_tail()}")
+    fleet.kill("a")
+    sent = producer.finish(120)
+    committed = committed_offsets(settings, settings.articles_topic)
+    assert committed and all(c is None for c in committed.values()), f"something was committed: {committed}"
+
+    fleet.start("a", SITREP_COMMIT_INTERVAL="1.0")   # all sent: only what is on the log is left
+    ledger = wait_all_out(settings, {a.id for a in articles}, timeout=120)
+    report("kill-before-first-commit", ledger.counts(sent))
+    ledger.assert_complete()

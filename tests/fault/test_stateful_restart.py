@@ -84,7 +84,8 @@ def test_new_and_sequence_fire_once_across_kills_inside_their_windows(fleet_for,
         producer.finish(120)
         sent_so_far |= {a.id for a in articles}
         ledger = wait_all_out(settings, sent_so_far, timeout=120)
-        assert not ledger.missing, f"phase {number}: {len(ledger.missing)} articles never processed"
+        assert not ledger.missing, (f"phase {number}: {len(ledger.missing)} articles never processed: "
+                                    f"{ledger.missing[:10]}\n{fleet.logs(60)}")
 
     new = _alert_ids(ledger, "fault-new-buildup")
     sequence = _alert_ids(ledger, "fault-escalation")
