@@ -40,7 +40,7 @@ from .http import MetricsServer
 from .kafka import faust_credentials, require_transactions
 from .models import Event, to_json
 from .runtime import Incoming, Runtime, now_utc
-from .stall import StallWatch
+from .stall import STALL_SECONDS, StallWatch
 
 __all__ = ["build_app"]
 
@@ -197,7 +197,8 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     # ---------------------------------------------------------------- services
     server = MetricsServer(metrics, s.http_host, s.http_port, ready=lambda: _readiness(app, runtime))
     lag_topics = {s.articles_topic, s.events_topic, s.matches_topic}
-    stalls = StallWatch()
+    # A batch may legitimately take up to the extraction budget: only longer is a stall.
+    stalls = StallWatch(seconds=max(STALL_SECONDS, s.extraction_timeout + 15.0))
 
     @app.task
     async def start_services() -> None:
