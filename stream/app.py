@@ -37,7 +37,7 @@ from .config import Settings
 from .errors import DecodeError
 from .faust_transport import SitrepApp
 from .http import MetricsServer
-from .kafka import faust_credentials, require_transactions
+from .kafka import client_kwargs, faust_credentials, require_transactions
 from .models import Event, to_json
 from .runtime import Incoming, Runtime, now_utc
 from .stall import STALL_SECONDS, StallWatch
@@ -89,6 +89,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         **fixes,
     )
     app.sitrep_fetch_wait_ms = int(s.fetch_wait * 1000)
+    app.sitrep_client_kwargs = client_kwargs(s)
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     articles = app.topic(s.articles_topic, partitions=s.partitions, **raw)
     events_topic = app.topic(s.events_topic, partitions=s.partitions, **raw)

@@ -106,22 +106,13 @@ class SeekingRecovery(Recovery):
 
 
 async def _exact_ends(app: Any, reported: dict) -> dict:
-    import aiokafka
-    from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth, server_list
+    from aiokafka import TopicPartition
 
-    from .offsets import probe_end_offsets
+    from .offsets import exact_end_offsets
 
-    conf = app.conf
-    consumer = aiokafka.AIOKafkaConsumer(
-        bootstrap_servers=server_list(conf.broker, 9092), enable_auto_commit=False,
-        **credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context))
-    await consumer.start()
-    try:
-        probed = await probe_end_offsets(
-            consumer, {aiokafka.TopicPartition(tp.topic, tp.partition): end for tp, end in reported.items()})
-    finally:
-        await consumer.stop()
-    return {tp: probed[aiokafka.TopicPartition(tp.topic, tp.partition)] for tp in reported}
+    tps = {tp: TopicPartition(tp.topic, tp.partition) for tp in reported}
+    exact = await exact_end_offsets(app.sitrep_client_kwargs, tps.values())
+    return {tp: exact[atp] for tp, atp in tps.items()}
 
 
 class TableManager(_FaustTableManager):

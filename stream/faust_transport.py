@@ -120,21 +120,20 @@ async def guard_records(records: AsyncIterator[tuple[TP, Any]], guard: SeekGuard
 
 
 class _Consumer(driver.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seek_guard = SeekGuard()
+        # Seeks per partition since start: a rewind never undoes a seek made after its fetch.
+        self.seek_epochs: dict[TP, int] = {}
+
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-    @property
-    def seek_guard(self) -> SeekGuard:
-        guard = self.__dict__.get("_sitrep_seek_guard")
-        if guard is None:
-            guard = self.__dict__["_sitrep_seek_guard"] = SeekGuard()
-        return guard
 
     def _guarded(self, tp: TP) -> bool:
         return bool(self.app.topics.acks_enabled_for(tp.topic))
 
     async def perform_seek(self) -> None:
-        self._sought()
+        self._sought(self.assignment())
         await super().perform_seek()
         # aiokafka leaves a partition without a committed offset (or committed at 0) where
         # its fetch position happens to be; records fetched there before recovery paused the
@@ -152,7 +151,7 @@ class _Consumer(driver.Consumer):
                                    self._guarded(tp))
 
     async def seek(self, partition: TP, offset: int) -> None:
-        self._sought(partition)
+        self._sought([partition])
         await super().seek(partition, offset)
         self.seek_guard.sought(partition, offset, self._guarded(partition))
 
@@ -173,7 +172,7 @@ class _Consumer(driver.Consumer):
         """
         records, active_partitions = await self._wait_next_records(timeout)
         generation_id = self.app.consumer_generation_id
-        epoch = self.seek_epoch, dict(self.__dict__.get("_sitrep_tp_epochs", {}))
+        epochs = dict(self.seek_epochs)
         if records is None or self.should_stop:
             return
         if not self.flow_active:
@@ -192,17 +191,14 @@ class _Consumer(driver.Consumer):
                     handed[tp] = handed.get(tp, 0) + 1
                     yield tp, self._to_message(tp, record)
         finally:
-            await self._rewind(records, handed, epoch)
+            await self._rewind(records, handed, epochs)
 
-    async def _rewind(self, records: Any, handed: dict[TP, int], epoch: tuple[int, dict]) -> None:
-        if epoch[0] != self.seek_epoch:
-            return    # all sought since the fetch: the positions are already where they must be
+    async def _rewind(self, records: Any, handed: dict[TP, int], epochs: dict[TP, int]) -> None:
         assigned = self.assignment()
-        tp_epochs = self.__dict__.get("_sitrep_tp_epochs", {})
         for tp, batch in records.items():
             done = handed.get(tp, 0)
-            if done >= len(batch) or tp not in assigned or tp_epochs.get(tp) != epoch[1].get(tp):
-                continue
+            if done >= len(batch) or tp not in assigned or self.seek_epochs.get(tp) != epochs.get(tp):
+                continue   # all handed out, taken away, or sought since the fetch
             first = batch[done].offset
             log.info("%s[%d]: records %d..%d were fetched but not handed out; fetching them again",
                      tp.topic, tp.partition, first, batch[-1].offset)
@@ -212,20 +208,12 @@ class _Consumer(driver.Consumer):
                 log.info("%s[%d]: could not seek back to %d (%r); the next assignment seeks anyway",
                          tp.topic, tp.partition, first, exc)
 
-    @property
-    def seek_epoch(self) -> int:
-        return self.__dict__.get("_sitrep_seek_epoch", 0)
-
-    def _sought(self, tp: TP | None = None) -> None:
-        """Count seeks (of every partition, or of ``tp``): a rewind never undoes a later seek."""
-        if tp is None:
-            self.__dict__["_sitrep_seek_epoch"] = self.seek_epoch + 1
-        else:
-            epochs = self.__dict__.setdefault("_sitrep_tp_epochs", {})
-            epochs[tp] = epochs.get(tp, 0) + 1
+    def _sought(self, tps: Any) -> None:
+        for tp in tps:
+            self.seek_epochs[tp] = self.seek_epochs.get(tp, 0) + 1
 
     async def _reseek(self, tp: TP, offset: int) -> None:
-        self._sought(tp)
+        self._sought([tp])
         await self.seek_wait({tp: offset})
         self._read_offset[tp] = offset if offset else None
         self.seek_guard.sought(tp, offset, self._guarded(tp))
@@ -243,9 +231,14 @@ class _Transport(driver.Transport):
 
 
 class SitrepApp(faust.App):
-    """``faust.App`` with sitrep's consumer: fetch wait from ``sitrep_fetch_wait_ms``, seek guard."""
+    """``faust.App`` with sitrep's consumer: fetch wait from ``sitrep_fetch_wait_ms``, seek guard.
+
+    ``sitrep_client_kwargs`` (``stream.kafka.client_kwargs``) serves the side clients that
+    table recovery and the stall report open next to Faust's own.
+    """
 
     sitrep_fetch_wait_ms: int | None = None
+    sitrep_client_kwargs: dict[str, Any] = {}
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)

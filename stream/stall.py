@@ -1,8 +1,8 @@
-"""Stalled partitions: seen, explained in the log, and (once) kicked.
+"""Stalled partitions: seen and explained in the log.
 
-A partition with records waiting whose position has not moved for
-``STALL_SECONDS`` is a stall, whatever its cause: lag alone grows slowly and
-says nothing about why. The report logs faust's and aiokafka's view of each
+A partition with records waiting whose position has not moved for longer
+than a batch may take is a stall, whatever its cause: lag alone grows slowly
+and says nothing about why. The report logs faust's and aiokafka's view of each
 stalled partition, what a fresh client reads from the broker at that
 position, and (the first time) where every task waits.
 """
@@ -29,14 +29,12 @@ class StallWatch:
         self.seen: dict[Any, tuple[int, float]] = {}   # tp -> (position, since)
         self.reported_at = 0.0
         self.stacks_dumped = False
-        self.reports = 0
 
     def observe(self, tp: Any, position: int, end: int, now: float) -> None:
-        seen = self.seen.get(tp)
-        if seen is None or seen[0] != position or end <= position:
-            self.seen[tp] = (position, now)
         if end <= position:
-            self.seen.pop(tp, None)
+            self.seen.pop(tp, None)     # nothing waiting
+        elif self.seen.get(tp, (None,))[0] != position:
+            self.seen[tp] = (position, now)
 
     def keep(self, tps: Any) -> None:
         """Forget partitions no longer assigned here."""
@@ -51,7 +49,6 @@ class StallWatch:
 
     async def report(self, app: Any, now: float) -> None:
         self.reported_at = now
-        self.reports += 1
         consumer = app.consumer
         stalled = self.stalled(now)
         for tp, (position, since) in sorted(stalled.items()):
@@ -91,12 +88,8 @@ def _consumer_view(consumer: Any, tp: Any) -> str:
 async def _probe(app: Any, positions: dict) -> dict[str, list[int]]:
     """The first offsets a new consumer (no group) gets at each position."""
     import aiokafka
-    from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth, server_list
 
-    conf = app.conf
-    client = aiokafka.AIOKafkaConsumer(
-        bootstrap_servers=server_list(conf.broker, 9092), enable_auto_commit=False,
-        **credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context))
+    client = aiokafka.AIOKafkaConsumer(**app.sitrep_client_kwargs, enable_auto_commit=False)
     await client.start()
     try:
         tps = {aiokafka.TopicPartition(tp.topic, tp.partition): pos for tp, pos in positions.items()}

@@ -77,9 +77,12 @@ def test_unguarded_partitions_and_partitions_without_a_committed_offset_pass_thr
 def test_records_below_the_seek_are_left_for_faust_to_drop_and_the_expectation_stays():
     guard = SeekGuard()
     guard.sought(ART, 100, guarded=True)
-    log = Log(stale=[(ART, 98), (ART, 99)], refetch=[(ART, 100), (ART, 105)])
-    assert log.run(guard) == [(ART, 98), (ART, 99), (ART, 100), (ART, 105)]
-    assert log.reseeks == []    # once 100 arrived the guard stood down: 105 is faust's business
+    below = Log(stale=[(ART, 98), (ART, 99)], refetch=[])
+    assert below.run(guard) == [(ART, 98), (ART, 99)]
+    assert guard.expect == {ART: 100}      # still waiting for the record at the seek
+    log = Log(stale=[], refetch=[(ART, 100), (ART, 105)])
+    assert log.run(guard) == [(ART, 100), (ART, 105)]
+    assert log.reseeks == [] and guard.expect == {}   # 100 arrived: 105 is faust's business
 
 
 # ------------------------------------------------------------------ rewinding
@@ -108,6 +111,8 @@ class FakeConsumer(_Consumer):
         self._buffered_partitions = set()
         self._read_offset = {}
         self.active = set(assigned)
+        self.seek_guard = SeekGuard()
+        self.seek_epochs = {}
         self.seeks: list[tuple[TP, int]] = []
 
     async def _wait_next_records(self, timeout):
@@ -156,10 +161,10 @@ def test_no_rewind_over_a_seek_made_since_the_fetch_or_for_a_partition_gone():
 
     def rebalance(c, tp, offset):
         if offset == 9:
-            c._sought(ART)             # a seek of ART (e.g. to its committed offset) since the fetch
+            c._sought([ART])           # a seek of ART (e.g. to its committed offset) since the fetch
             c.assigned = {ART}         # and OTHER went to another worker
             c.app.consumer_generation_id = 2
-    _drain(consumer, rebalance)
+    assert _drain(consumer, rebalance) == [(ART, 9)]   # the new generation stopped the batch
     assert consumer.seeks == []
 
 
