@@ -169,7 +169,9 @@ async def run_phase(ctx: Context, phase: Phase) -> dict:
         spies = [profile.start(w.pid, profiles[w.name]) for w in workers if w.pid] if profiles else []
         base = monitor.consumed
         articles = (ctx.article(i, phase.name) for i in _indices(phase))
-        backlog = max(64, 4 * phase.batch_size * phase.workers)
+        # Articles produced ahead of those consumed; ``consumed`` is scraped every couple of
+        # seconds, so the allowance must outlast a scrape interval at full speed (256: ~10 s).
+        backlog = max(256, 4 * phase.batch_size * phase.workers)
         what = (f"{phase.duration:.0f}s" if phase.duration else f"{phase.articles} articles") + \
                (f" at {phase.rate:.1f}/s" if phase.rate else " as fast as possible")
         ctx.say(f"{phase.name}: producing {what}")

@@ -101,7 +101,7 @@ def _stage_lines(run: dict, base: dict) -> list[str]:
              "  (worker: stage timers are wall time in the extraction thread, GIL waits included)"]
     for name, a, b in rows:
         lines.append(f"  {name:<42}{_ms(a)}       {_ms(b)}")
-    if overhead is not None:
+    if overhead is not None and cpu:
         lines.append(f"  pipeline overhead = worker CPU - extractor CPU: {overhead:.1f} ms/article "
                      f"({100 * overhead / cpu:.0f}% of the worker's CPU): decode, Faust, Kafka client, "
                      f"produce, JSON, rules, metrics")

@@ -70,8 +70,13 @@ def cmd_bench(args: argparse.Namespace, settings) -> int:
         if not args.quiet:
             print(f"-- {text}", file=sys.stderr, flush=True)
 
-    if args.articles < 1 or args.workers < 1:
-        print("sitrep bench: --articles and --workers must be at least 1", file=sys.stderr)
+    if args.articles < 1 or args.workers < 1 or args.naive_sample < 1:
+        print("sitrep bench: --articles, --workers and --naive-sample must be at least 1 "
+              "(--no-baselines skips the baselines)", file=sys.stderr)
+        return 2
+    if args.rate and not (args.throughput or args.latency or args.duration):
+        print("sitrep bench: --rate paces one run (--throughput, --latency or --duration); the full "
+              "report needs the maximum rate for its ratios and its latency run", file=sys.stderr)
         return 2
     opts = Options(articles=args.articles, workers=args.workers, partitions=args.partitions, rate=args.rate,
                    throughput=args.throughput, latency=args.latency, scale=args.scale, duration=args.duration, rules=args.rules_count, baselines=not args.no_baselines,
@@ -79,10 +84,10 @@ def cmd_bench(args: argparse.Namespace, settings) -> int:
                    profile_dir=args.profile, keep_logs=args.keep_logs)
     command = "sitrep bench" + "".join(f" {a}" for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "sitrep bench"
     result = run_bench(opts, settings, say, command=command)
-    print(render_text(result), flush=True)
-    if args.json_out:
+    if args.json_out:  # first: the measurements survive whatever happens to the rendering
         Path(args.json_out).write_text(json.dumps(result, indent=1, default=str) + "\n")
         say(f"JSON written to {args.json_out}")
+    print(render_text(result), flush=True)
     if args.docs:
         path = Path(args.docs)
         path.write_text(update_docs(path.read_text(encoding="utf-8") if path.exists() else "", render_markdown(result)))

@@ -20,3 +20,14 @@ def test_bench_is_a_subcommand_with_its_modes():
 def test_no_mode_means_the_full_report():
     assert Options().full
     assert not Options(latency=True).full and not Options(throughput=True).full and not Options(duration=600).full and not Options(rules=True).full
+
+
+def test_options_the_full_report_cannot_honour_are_refused_before_anything_runs(capsys):
+    from stream.cli.bench import cmd_bench
+    from stream.config import Settings
+
+    for argv, says in ((["bench", "--rate", "5"], "--rate paces one run"),
+                       (["bench", "--naive-sample", "0"], "--naive-sample must be at least 1")):
+        args = build_parser().parse_args(argv)
+        assert cmd_bench(args, Settings()) == 2
+        assert says in capsys.readouterr().err
