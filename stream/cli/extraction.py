@@ -166,12 +166,12 @@ def _throughput(ex, texts: list[str], label: str, chunk: int = 64) -> dict:
 
 
 def _seed_texts(repeat_to: int = 8) -> list[str]:
-    """The sample articles in seeds/ (real news layout), repeated so the timing is not noise."""
+    """``repeat_to`` articles from seeds/ (real news layout), repeated so the timing is not noise."""
     from ..extract import read_articles
 
     seeds = REPO_ROOT / "seeds"
     texts = [a.text for a in read_articles(seeds)] if seeds.is_dir() else []
-    return (texts * (repeat_to // len(texts) + 1))[:max(repeat_to, len(texts))] if texts else []
+    return (texts * (repeat_to // len(texts) + 1))[:repeat_to] if texts else []
 
 
 def _fmt(x) -> str:

@@ -287,10 +287,11 @@ def complement_region(tok: Token) -> set[int]:
     return region
 
 
-def other_party(tok: Token, actor: Token | None, gaz) -> Token | None:
-    """A recipient the object slots miss: the second of two coordinated actors ("Israel and Hamas agreed"),
-    or the neighbour in "the border with Ukraine"."""
-    if actor is not None:
+def other_party(tok: Token, actor: Token | None, gaz, joint: bool = False) -> Token | None:
+    """A recipient the object slots miss: for a two-sided act (``joint``), the second of two
+    coordinated actors ("Israel and Hamas agreed"; but "the US and the EU imposed sanctions" are
+    two actors, not actor and target); or the neighbour in "the border with Ukraine"."""
+    if joint and actor is not None:
         conj = next((c for c in actor.children if c.dep_ == "conj" and is_entity(c, gaz)), None)
         if conj is not None:
             return conj

@@ -27,6 +27,8 @@ __all__ = ["Candidate", "Rejection", "SentenceAnalyser", "trigger_matcher"]
 COERCIVE = {"SANCTION", "ASSAULT", "RETREAT", "REJECT", "COERCE"}
 # Types whose recipient, when the parse names none, is the country where it happens ("withdrew from Kherson").
 PLACE_TARGETED = {"ASSAULT", "MOBILIZE", "RETREAT", "AID"}
+TWO_SIDED = {"AGREE", "CONSULT", "CONCEDE", "RETREAT"}   # mutual acts ("Russia and Ukraine swapped prisoners")
+DEMAND_MODALS = {"must", "should", "ought"}   # "should impose a curfew" asks; it does not threaten
 
 
 class SentenceAnalyser:
@@ -164,7 +166,8 @@ class SentenceAnalyser:
                      for m in c.children if m.dep_ == "mark" and m.lower_ in {"if", "unless"}), None)
         modal = any(c.lower_ in {"will", "would", "may", "might"} for c in head.children)
         if not ctx.negated and ((cand.type in COERCIVE and cond and (cond == "unless" or ctx.future or modal))
-                                or (cand.type == "COERCE" and (ctx.future or modal or ctx.hypothetical))):
+                                or (cand.type == "COERCE" and (ctx.future or modal or (
+                                    ctx.hypothetical and ctx.cues.get("hypothetical") not in DEMAND_MODALS)))):
             # "will withdraw its force unless...", "would blockade Paris": announced coercion is a threat
             cond = cond or ctx.cues.get("future") or ctx.cues.get("hypothetical") or "will"
             cand.notes.append(f"{cand.type} announced with {cond!r} is a threat")
@@ -192,7 +195,7 @@ class SentenceAnalyser:
             if rec_tok is not None:
                 cand.notes.append("recipient from the clause (no direct object)")
         if rec_tok is None:
-            rec_tok = args.other_party(tok, actor_tok, self.gaz)
+            rec_tok = args.other_party(tok, actor_tok, self.gaz, joint=cand.type in TWO_SIDED)
         if rec_tok is not None and actor_tok is not None and rec_tok.i == actor_tok.i:
             rec_tok = None   # never the actor itself
         cand.recipient = self._actor(rec_tok, memory, ctx, avoid=cand.actor.country if cand.actor else None) \
@@ -224,7 +227,7 @@ class SentenceAnalyser:
                 (cand.actor is None or cand.actor.country != cand.location.country):
             cand.recipient = Actor(text=cand.location.text, name=cand.location.name, country=cand.location.country)
         if cand.type == "MOBILIZE" and any(t.lower_.startswith(("peacekeep", "peace-keep"))
-                                           for t in (*cand.span.root.subtree, *head.subtree)):
+                                           for t in _moved(cand.span.root)):
             cand.notes.append("a peacekeeping deployment is aid (military protection), not a buildup")
             cand.type, cand.mode = "AID", "peacekeeping"
         if cand.mode is None:
@@ -266,3 +269,14 @@ class SentenceAnalyser:
         c -= 0.1 if cand.context.hypothetical else 0.0
         c -= 0.05 if cand.notes and any("clause" in n for n in cand.notes) else 0.0
         return round(min(0.97, max(0.05, c)), 3)
+
+
+def _moved(root: Any) -> list[Any]:
+    """The trigger and what it moves: its object, passive subject, modifiers and "of" phrase
+    ("deployed peacekeepers", "peacekeepers were deployed", "a peacekeeping deployment")."""
+    toks = [root]
+    for c in root.children:
+        if c.dep_ in {"dobj", "obj", "nsubjpass", "attr", "compound", "amod"} or (c.dep_ == "prep" and c.lower_ == "of"):
+            toks.extend(c.subtree)
+    return toks
+

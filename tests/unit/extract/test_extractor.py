@@ -25,18 +25,18 @@ def _one(extractor, article, text, etype, published=None):
 
 # ------------------------------------------------------------------ types, actors, modes
 @pytest.mark.parametrize("text, etype, actor, recipient, mode", [
-    ("Russia has massed more than 100,000 troops near its border with Ukraine.", "MOBILIZE", "RUS", None, "troops"),
+    ("Russia has massed more than 100,000 troops near its border with Ukraine.", "MOBILIZE", "RUS", "UKR", "troops"),
     ("Belarus began large-scale military exercises near the Polish border.", "MOBILIZE", "BLR", None, "exercise"),
     ("The European Union imposed new sanctions on Russia on Friday.", "SANCTION", "EU", "RUS", "sanctions"),
     ("Britain expelled two Russian diplomats over the poisoning.", "SANCTION", "GBR", "RUS", "expel"),
-    ("Morocco severed diplomatic ties with Iran.", "SANCTION", "MAR", "IRN", None),
+    ("Morocco severed diplomatic ties with Iran.", "SANCTION", "MAR", "IRN", "relations"),
     ("Russian missiles struck Kyiv overnight, killing three people.", "ASSAULT", "RUS", "UKR", "missile"),
-    ("Israeli warplanes bombed targets in Gaza on Tuesday.", "ASSAULT", "ISR", None, "aerial"),
+    ("Israeli warplanes bombed targets in Gaza on Tuesday.", "ASSAULT", "ISR", "PSE", "aerial"),
     ("Russian forces shelled the city of Kharkiv for a third day.", "ASSAULT", "RUS", "UKR", "artillery"),
     ("Ukrainian drones attacked an oil refinery in Russia's Ryazan region.", "ASSAULT", "UKR", "RUS", "drone"),
     ("Iran threatened to close the Strait of Hormuz if the United States imposed new sanctions.",
      "THREATEN", "IRN", "USA", None),
-    ("Israel and Hamas agreed to a ceasefire in Gaza on Wednesday.", "AGREE", "ISR", None, "ceasefire"),
+    ("Israel and Hamas agreed to a ceasefire in Gaza on Wednesday.", "AGREE", "ISR", "PSE", "ceasefire"),
     ("Ukraine accepted the U.S. proposal for a 30-day ceasefire.", "AGREE", "UKR", "USA", "ceasefire"),
     ("Hamas released three Israeli hostages on Saturday.", "CONCEDE", "PSE", "ISR", "release"),
     ("Russian troops withdrew from the city of Kherson.", "RETREAT", "RUS", None, "withdraw"),
@@ -50,10 +50,8 @@ def _one(extractor, article, text, etype, published=None):
 def test_event_types_with_actors_and_modes(extractor, article, text, etype, actor, recipient, mode):
     e = _one(extractor, article, text, etype)
     assert (e.actor.country if e.actor else None) == actor
-    if recipient:
-        assert e.recipient is not None and e.recipient.country == recipient
-    if mode:
-        assert e.mode == mode
+    assert (e.recipient.country if e.recipient else None) == recipient
+    assert e.mode == mode
 
 
 def test_actor_text_code_and_sector(extractor, article):
@@ -258,15 +256,23 @@ def _dev_rows():
     return [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
 
 
+# Known misses: a governed inner act also reported as an event of its own (the threatened
+# sanction, the agreed release), and one AID sentence that yields two AID events.
+KNOWN_MISSES = {"d-thr-01", "d-thr-02", "d-agr-04", "d-agr-06", "d-aid-03"}
+
+
 def test_development_examples_mostly_right(extractor, article):
-    """Aggregate check over the hand-written development examples (types and actors)."""
+    """The hand-written development examples (types and actors): every row right but the known
+    misses, so a new miss fails here instead of hiding under a percentage."""
     rows = _dev_rows()
-    good = 0
+    wrong = set()
     for r in rows:
         events = extractor.extract(article(r["text"], id=r["id"]))
         want = sorted(e["type"] for e in r["events"])
         got = sorted(e.type for e in events)
         actors_ok = all(any(g["type"] == e.type and (g.get("actor") in (None, e.actor and e.actor.country))
                             for e in events) for g in r["events"])
-        good += want == got and actors_ok
-    assert good / len(rows) >= 0.85
+        if not (want == got and actors_ok):
+            wrong.add(r["id"])
+    assert wrong <= KNOWN_MISSES, f"new misses: {sorted(wrong - KNOWN_MISSES)}"
+    assert (len(rows) - len(wrong)) / len(rows) >= 0.85
