@@ -276,3 +276,16 @@ def test_development_examples_mostly_right(extractor, article):
             wrong.add(r["id"])
     assert wrong <= KNOWN_MISSES, f"new misses: {sorted(wrong - KNOWN_MISSES)}"
     assert (len(rows) - len(wrong)) / len(rows) >= 0.85
+
+
+def test_peacekeepers_sent_are_aid_but_a_buildup_that_mentions_them_is_not(extractor, article):
+    e = _one(extractor, article, "India deployed 800 peacekeepers to South Sudan.", "AID")
+    assert (e.mode, e.actor.country) == ("peacekeeping", "IND")
+    e = _one(extractor, article, "Russia deployed troops to the region despite calls for UN peacekeepers.", "MOBILIZE")
+    assert e.actor.country == "RUS"
+
+
+def test_a_demand_with_should_is_no_threat(extractor, article):
+    events = extractor.extract(article("The government should impose a curfew, the mayor said."))
+    assert "THREATEN" not in {e.type for e in events}
+    assert "THREATEN" in {e.type for e in extractor.extract(article("The army would impose a curfew on the city."))}
