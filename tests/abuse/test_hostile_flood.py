@@ -91,7 +91,8 @@ def test_ten_thousand_hostile_messages(fleet_for, templates_ok):
     by_kind = Counter((kinds.get(x["key"], "good"), x["reason"]) for x in letters)
     consumed = worker.metric("sitrep_articles_consumed_total")
     processed = worker.metric("sitrep_articles_processed_total")
-    peak = max(sampler.samples or [0])
+    assert sampler.samples, "the RSS sampler took no sample"
+    peak = max(sampler.samples)
     counts = {"sent": sent, "consumed": int(consumed), "processed": int(processed), "dlq": len(letters),
               "good_processed": len(ledger.processed), "good_alerts": len(ledger.alerted),
               "rss_baseline_mb": round(baseline / 1e6), "rss_peak_mb": round(peak / 1e6),

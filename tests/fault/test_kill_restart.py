@@ -52,10 +52,11 @@ def test_kill9_mid_stream_and_restart_processes_every_article(fleet_for, templat
 def test_a_worker_killed_before_its_first_commit_is_redone_from_the_start(fleet_for, templates_ok):
     """Nothing committed yet: the restarted worker reads every partition from its beginning.
 
-    aiokafka does not move a partition without a committed offset when faust seeks to
-    the committed offsets, and the records the new worker fetched while starting were
-    dropped when table recovery cleared faust's buffers: a stream that had stopped
-    arriving was then never processed (seen as "90 articles never processed").
+    aiokafka does not move a partition without a committed offset when faust seeks to the
+    committed offsets (``stream.faust_transport`` starts such partitions from their earliest
+    offset). A behaviour test, not a reproduction: in two runs without that start it passed
+    too; the stall it was written for ("90 articles never processed") proved to be records
+    fetched and never handed out, reproduced by ``tests/unit/core/test_seek_guard.py``.
     """
     fleet = fleet_for(commit_interval=3600.0)   # the first worker never commits
     settings = fleet.settings

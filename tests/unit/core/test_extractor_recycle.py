@@ -55,10 +55,15 @@ def test_recycling_off_or_a_failing_reload_keeps_the_extractor():
     _run(off, batches=3)
     assert off.extractor is first and off.recycled == 0
 
+    attempts = []
+
     def broken():
+        attempts.append(1)
         raise OSError("model files gone")
 
+    seen_before = first.seen
     kept = Runtime(settings=Settings(extractor_recycle=5), extractor=first, rules=None,
                    metrics=Metrics(process=False), load_extractor=broken)
     _run(kept, batches=2)
-    assert kept.extractor is first and kept.recycled == 0
+    assert len(attempts) == 2                       # tried after each batch of 10, failed, kept going
+    assert kept.extractor is first and kept.recycled == 0 and first.seen == seen_before + 20
