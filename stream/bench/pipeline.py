@@ -10,6 +10,7 @@ record's results are produced) and the alerts topic has been read to its end.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 import uuid
@@ -168,7 +169,7 @@ async def run_phase(ctx: Context, phase: Phase) -> dict:
         profiles = {w.name: ctx.profile_dir / f"{phase.name}-{w.name}.txt" for w in workers} if ctx.profile_dir else {}
         spies = [profile.start(w.pid, profiles[w.name]) for w in workers if w.pid] if profiles else []
         base = monitor.consumed
-        articles = (ctx.article(i, phase.name) for i in _indices(phase))
+        articles = (ctx.article(i, phase.name) for i in itertools.count(phase.start))
         # Articles produced ahead of those consumed; ``consumed`` is scraped every couple of
         # seconds, so the allowance must outlast a scrape interval at full speed (256: ~10 s).
         backlog = max(256, 4 * phase.batch_size * phase.workers)
@@ -200,10 +201,3 @@ async def run_phase(ctx: Context, phase: Phase) -> dict:
             pass
         await asyncio.to_thread(stop_workers, workers)
         await _delete_topics(settings)
-
-
-def _indices(phase: Phase) -> Iterator[int]:
-    i = phase.start
-    while True:
-        yield i
-        i += 1

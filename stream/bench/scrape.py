@@ -10,7 +10,7 @@ from typing import Mapping
 
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["Samples", "parse_metrics", "delta", "CpuSnapshot", "cpu_snapshot", "cpu_delta", "load_average"]
+__all__ = ["Samples", "parse_metrics", "CpuSnapshot", "cpu_snapshot", "cpu_delta", "load_average"]
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,6 @@ def parse_metrics(text: str, at: float | None = None) -> Samples:
         for s in family.samples:
             values[(s.name, tuple(sorted(s.labels.items())))] = float(s.value)
     return Samples(values, time.time() if at is None else at)
-
-
-def delta(after: Samples, before: Samples, name: str, **labels: str) -> float:
-    return after.get(name, **labels) - before.get(name, **labels)
 
 
 # ------------------------------------------------------------------ CPU accounting
