@@ -12,6 +12,8 @@ act ("halt attacks") is not an event of its own.
 
 from __future__ import annotations
 
+import functools
+
 from spacy.tokens import Span, Token
 
 from . import arguments as args
@@ -73,10 +75,11 @@ class Senses:
         if tok.dep_ == "relcl":
             cur = tok.head
             region |= {cur, *(c for c in cur.children if c.dep_ in {"compound", "amod"})}
+            own = set(tok.subtree)
             for _ in range(3):   # "a proposal for a ceasefire in Ukraine, which X backed" (misattached)
                 if cur.dep_ == "pobj" and cur.head.dep_ == "prep":
                     cur = cur.head.head
-                    region |= {t for t in cur.subtree if t not in set(tok.subtree)}
+                    region |= {t for t in cur.subtree if t not in own}
         return sorted(region, key=lambda t: t.i)
 
     @staticmethod
@@ -89,10 +92,12 @@ class Senses:
                 continue
             if t.lower_ in words or t.lemma_.lower() in words:
                 return t.text
-        joined = (" " + " ".join(low) + " ").replace(" - ", "-")
-        for w in words:
-            if (" " in w or "-" in w) and f" {w} " in joined:
-                return w
+        phrases = _phrases(words)
+        if phrases:
+            joined = (" " + " ".join(low) + " ").replace(" - ", "-")
+            for w in phrases:
+                if f" {w} " in joined:
+                    return w
         return None
 
     def actorish(self, tok: Token) -> bool:
@@ -241,3 +246,10 @@ class Senses:
         cand.notes.append(f"demand reported by {speaker.text!r} on {subj.text!r}")
         cand.governor = verb
         return cand
+
+
+@functools.lru_cache(maxsize=256)
+def _phrases(words: frozenset[str]) -> tuple[str, ...]:
+    """The multi-word and hyphenated entries of a word class (the classes are few and fixed)."""
+    return tuple(sorted(w for w in words if " " in w or "-" in w))
+
