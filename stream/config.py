@@ -93,7 +93,7 @@ class Settings:
     extraction_timeout: float = 60.0
     # Articles after which a worker loads a fresh extractor (0: never): spaCy's vocabulary keeps
     # every new word it has seen, so a long-running worker's memory would grow with the news.
-    extractor_recycle: int = 5_000
+    extractor_recycle: int = 50_000
     # --- HTTP (metrics, health)
     http_host: str = "127.0.0.1"
     http_port: int = 9108
