@@ -91,9 +91,6 @@ class Settings:
     max_text_chars: int = 200_000
     # Seconds one extraction batch may take (then one article; 0: no limit). See stream.runtime.
     extraction_timeout: float = 60.0
-    # Articles after which a worker loads a fresh extractor (0: never): spaCy's vocabulary keeps
-    # every new word it has seen, so a long-running worker's memory would grow with the news.
-    extractor_recycle: int = 50_000
     # --- HTTP (metrics, health)
     http_host: str = "127.0.0.1"
     http_port: int = 9108
@@ -133,8 +130,6 @@ class Settings:
             raise ConfigError(f"partitions must be >= 1 (got {self.partitions})")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1 (got {self.batch_size})")
-        if self.extractor_recycle < 0:
-            raise ConfigError(f"extractor_recycle must be >= 0 articles (got {self.extractor_recycle})")
         if self.extraction_timeout < 0:
             raise ConfigError(f"extraction_timeout must be >= 0 seconds (got {self.extraction_timeout})")
         if not 0.0 <= self.fetch_wait <= 30.0:

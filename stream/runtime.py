@@ -99,13 +99,9 @@ class Runtime:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     broker_up: bool | None = None
     http_port: int | None = None
-    # Builds a fresh extractor (``Settings.extractor_recycle``); None: keep the first one for good.
-    load_extractor: Any = None
 
     def __post_init__(self) -> None:
         self._overrunning: list[asyncio.Future[Any]] = []  # extractions left running past the budget
-        self._since_load = 0
-        self.recycled = 0
         info = dict(getattr(self.extractor, "info", {}) or {})
         self.metrics.set_info(version=__version__, worker=self.worker, **info)
 
@@ -175,27 +171,7 @@ class Runtime:
             if delta > 0:
                 m.sentences.labels(outcome=outcome).inc(delta)
         m.articles_processed.inc(len(articles) - len(rejected))
-        self._since_load += len(articles)
-        every = self.settings.extractor_recycle
-        if self.load_extractor is not None and every and self._since_load >= every:
-            await self._recycle()
         return results, rejected
-
-    async def _recycle(self) -> None:
-        """Swap in a freshly loaded extractor: spaCy's vocabulary only ever grows (every new name
-        in the news stays), so this is what bounds a long-running worker's memory."""
-        started = time.perf_counter()
-        try:
-            fresh = await _in_thread(lambda _: self.load_extractor(), None)
-        except Exception:  # noqa: BLE001 - keep working with the old one, try again later
-            log.exception("loading a fresh extractor failed; keeping the current one")
-            self._since_load = 0
-            return
-        words = len(getattr(getattr(getattr(self.extractor, "nlp", None), "vocab", None), "strings", ()) or ())
-        self.extractor, self._since_load = fresh, 0
-        self.recycled += 1
-        log.info("extractor reloaded after %d articles in %.1f s (the old vocabulary held %d strings)",
-                 self.settings.extractor_recycle, time.perf_counter() - started, words)
 
     async def _extract_within_budget(self, fn: Any, arg: Any) -> Any:
         budget = self.settings.extraction_timeout

@@ -132,8 +132,7 @@ def run_worker(settings: Settings) -> int:
         metrics = Metrics()
         sinks = _build_sinks(metrics)
         runtime = Runtime(settings=settings, extractor=extractor, rules=store, metrics=metrics,
-                          sinks=sinks, silences=SilenceFeed(settings, metrics),
-                          load_extractor=lambda: Extractor.load(settings.model, batch_size=settings.batch_size))
+                          sinks=sinks, silences=SilenceFeed(settings, metrics))
         if settings.worker_name:
             runtime.worker = settings.worker_name
         runtime.reload_rules()
