@@ -3,8 +3,9 @@
     articles --extract--> events --route--> sitrep-rule-matches --evaluate--> alerts
         \\--> articles-dlq (bad input, with the reason)
 
-* ``extract`` takes batches (N records or W seconds, whichever first) so
-  spaCy runs one ``nlp.pipe`` per batch.
+* ``extract`` takes batches (N records, or whatever is queued once the
+  oldest has waited W seconds: ``stream.batching``) so spaCy runs one
+  ``nlp.pipe`` per batch.
 * ``route`` evaluates rule predicates and re-keys each match by
   ``<rule id>|<group key>``, so every event of a group meets the same
   partition, the same worker and the same table shard.
@@ -33,6 +34,7 @@ from typing import Any
 import faust
 
 from .alerting import Route, state_expired
+from .batching import take_batches
 from .config import Settings
 from .errors import DecodeError
 from .faust_transport import SitrepApp
@@ -118,7 +120,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
     @app.agent(articles, name="extract")
     async def extract(stream: Any) -> None:
-        async for batch in stream.noack_take(s.batch_size, within=s.batch_wait):
+        async for batch in take_batches(stream, s.batch_size, s.batch_wait):
             records = [_incoming(e) for e in batch]
             good, bad = runtime.decode(records)
             pending = await send_dlq(bad)
@@ -139,7 +141,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
     @app.agent(events_topic, name="route")
     async def route(stream: Any) -> None:
-        async for batch in stream.noack_take(ROUTE_BATCH, within=ROUTE_WAIT):
+        async for batch in take_batches(stream, ROUTE_BATCH, ROUTE_WAIT):
             records = [_incoming(e) for e in batch]
             pending = []
             for rec in records:

@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_rules_options(p)
     p.add_argument("--batch-size", type=int, help="articles per extraction batch (SITREP_BATCH_SIZE, default 16)")
     p.add_argument("--batch-wait", type=float,
-                   help="seconds to wait to fill a batch (SITREP_BATCH_WAIT, default 0.2): bounds added latency")
+                   help="longest an article waits for its batch to fill (SITREP_BATCH_WAIT, default 0.2; "
+                        "0: extract whatever is queued at once)")
     p.add_argument("--http-host", help="bind address of /metrics, /healthz, /readyz (SITREP_HTTP_HOST)")
     p.add_argument("--http-port", type=int, help="port of /metrics (SITREP_HTTP_PORT, default 9108; 0: any)")
     p.set_defaults(func=cmd_worker)
