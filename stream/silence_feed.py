@@ -16,12 +16,12 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timezone
-from typing import Any
 
 from .alerting import Silence, silenced_by
 from .config import Settings
 from .metrics import Metrics
 from .models import Alert
+from .tasks import cancel_and_wait
 
 __all__ = ["SilenceFeed"]
 
@@ -71,13 +71,7 @@ class SilenceFeed:
                        asyncio.create_task(self._tick(), name="silence-gauge")]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
 
     async def _tick(self) -> None:

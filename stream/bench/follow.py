@@ -12,6 +12,7 @@ from ..clients import end_offsets
 from ..config import Settings
 from ..errors import SitrepError
 from ..kafka import client_kwargs
+from ..tasks import cancel_and_wait
 from .workers import WorkerProcess
 
 __all__ = ["AlertFollower", "Monitor", "MB"]
@@ -75,12 +76,7 @@ class AlertFollower:
             await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(self.task)
 
 
 class Monitor:
@@ -124,9 +120,4 @@ class Monitor:
             self.task.result()
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self.task)

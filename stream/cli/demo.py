@@ -24,6 +24,7 @@ from ..config import Settings
 from ..errors import SitrepError
 from ..models import Alert
 from ..render import format_alert
+from ..tasks import cancel_and_wait
 from .common import add_kafka_options, add_model_options, add_rules_options
 
 __all__ = ["register"]
@@ -128,10 +129,6 @@ async def _run(settings: Settings, articles: list, worker: subprocess.Popen, wor
         while read[0] < total and not printer.done() and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
     finally:
-        printer.cancel()
-        try:
-            await printer
-        except (asyncio.CancelledError, Exception):  # noqa: BLE001
-            pass
+        await cancel_and_wait(printer)
     _say(f"{sent} article(s) processed, {len(seen)} alert(s)")
     return 0

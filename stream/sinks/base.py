@@ -22,6 +22,7 @@ import aiohttp
 
 from ..errors import SitrepError
 from ..models import Alert
+from ..tasks import cancel_and_wait
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..metrics import Metrics
@@ -181,12 +182,7 @@ class QueuedSink:
 
     async def stop(self) -> int:
         """Cancel the task; count what is still queued as dropped and return that number."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
         left = 0
         if self._queue is not None:
             while not self._queue.empty():
