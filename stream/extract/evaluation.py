@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .lexicon import IGO_CODES
+
 __all__ = [
     "GoldEvent", "GoldSentence", "PredEvent", "TypeScore", "Report", "load_plover", "load_labelled",
     "score", "pred_from_event", "check_targets", "TARGET_TYPES", "SUPPORTED_TYPES", "COMBINED",
@@ -25,7 +27,6 @@ __all__ = [
 _DECLARED_TRUCE = re.compile(r"\b(declared|announced|proclaimed)\b[^.]{0,40}\b(ceasefire|cease-fire|truce)\b", re.I)
 PLOVER_TYPE_MAP = {"FIGHT": "ASSAULT", "DEMAND": "REQUEST", "DISAPPROVE": "ACCUSE"}
 CAMEO_TO_ISO = {"JAP": "JPN", "ITL": "ITA", "VTN": "VNM", "ROM": "ROU", "GMY": "DEU", "UKG": "GBR"}
-IGO_CODES = frozenset({"NATO", "EU", "UN", "AU", "ASEAN", "OPEC", "ICC", "IAEA", "WHO", "IMF", "ECOWAS", "G7", "OSCE"})
 # CAMEO pseudo-codes with no state behind them: not scored for actor accuracy.
 UNSCORED_CODES = frozenset({"IMG", "NGO", "ISM", "MNC", "UIS"})
 SUPPORTED_TYPES = frozenset({"MOBILIZE", "SANCTION", "ASSAULT", "THREATEN", "AGREE", "CONCEDE", "RETREAT", "REQUEST",
