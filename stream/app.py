@@ -4,8 +4,8 @@
         \\--> articles-dlq (bad input, with the reason)
 
 * ``extract`` takes batches (N records, or whatever is queued once the
-  oldest has waited W seconds: ``stream.batching``) so spaCy runs one
-  ``nlp.pipe`` per batch.
+  oldest record's wait plus the batch's longer extraction reaches W
+  seconds: ``stream.batching``) so spaCy runs one ``nlp.pipe`` per batch.
 * ``route`` evaluates rule predicates and re-keys each match by
   ``<rule id>|<group key>``, so every event of a group meets the same
   partition, the same worker and the same table shard.
@@ -120,7 +120,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
     @app.agent(articles, name="extract")
     async def extract(stream: Any) -> None:
-        async for batch in take_batches(stream, s.batch_size, s.batch_wait):
+        async for batch in take_batches(stream, s.batch_size, s.batch_wait, extra=runtime.batch_extra):
             records = [_incoming(e) for e in batch]
             good, bad = runtime.decode(records)
             pending = await send_dlq(bad)

@@ -7,13 +7,17 @@ batch is being extracted therefore waits for that batch, *then* the full
 when records are queued. Measured at half load, batching added 0.48 s to the
 p99 latency with a 0.2 s wait.
 
-Here the wait is counted from the oldest record of the batch (the time it
-reached the worker), as in TensorFlow Serving's ``batch_timeout``: a batch
-is handed out when it holds ``max_`` records or its oldest record has waited
-``within`` seconds, and records that are already queued then join it at once.
-So no record waits for its batch to fill longer than ``within``, a worker
-under full load never idles between batches, and ``within=0`` takes whatever
-is queued without waiting (Faust reads 0 as "wait until the batch is full").
+Here ``within`` is what batching may add to a record's latency, counted
+from the oldest record of the batch (the time it reached the worker), as in
+TensorFlow Serving's ``batch_timeout``. A batch is handed out when it holds
+``max_`` records, or when its oldest record's wait so far plus what the
+batch's size adds to its processing (``extra(n)``: the caller's estimate,
+e.g. n - 1 times the recent extraction time per article) reaches
+``within``; records already queued then join it at once. So a worker under
+full load never idles between batches, a batch at partial load stops growing
+before it costs its oldest record more than ``within``, and ``within=0``
+takes whatever is queued without waiting (Faust reads 0 as "wait until the
+batch is full").
 
 Events are handed out unacknowledged, as with ``noack_take``: the caller acks
 each after its results are produced.
@@ -22,7 +26,7 @@ each after its results are produced.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 __all__ = ["take_batches", "DRAIN_TICKS"]
 
@@ -32,7 +36,8 @@ DRAIN_TICKS = 64
 IDLE_CHECK = 1.0   # seconds between stop checks while no record arrives
 
 
-async def take_batches(stream: Any, max_: int, within: float) -> AsyncIterator[list[Any]]:
+async def take_batches(stream: Any, max_: int, within: float,
+                       extra: Callable[[int], float] | None = None) -> AsyncIterator[list[Any]]:
     """Lists of at most ``max_`` events; see the module docstring for when a batch is due."""
     loop = asyncio.get_running_loop()
     buffer: list[Any] = []
@@ -69,6 +74,10 @@ async def take_batches(stream: Any, max_: int, within: float) -> AsyncIterator[l
             await stream.crash(exc)
         return value
 
+    def due_in() -> float:
+        waited = loop.time() - (oldest if oldest is not None else loop.time())
+        return within - waited - (extra(len(buffer)) if extra else 0.0)
+
     async def drain() -> None:
         quiet = 0
         for _ in range(DRAIN_TICKS):
@@ -89,9 +98,12 @@ async def take_batches(stream: Any, max_: int, within: float) -> AsyncIterator[l
                 await stream.wait_for_stopped(arrived, timeout=IDLE_CHECK)
                 if not buffer:
                     continue
-            left = (oldest or loop.time()) + within - loop.time()
-            if left > 0 and not full.is_set():
-                await stream.wait_for_stopped(full, timeout=left)
+            while not full.is_set() and not stream.should_stop:
+                left = due_in()
+                if left <= 0:
+                    break
+                arrived.clear()              # wake on every record: each one brings the deadline closer
+                await stream.wait_for_stopped(arrived, timeout=left)
             if not full.is_set():
                 await drain()
             if not buffer:

@@ -38,6 +38,8 @@ SUPPRESSION_REASONS = frozenset({"suppressed", "duplicate", "no_new_source"})
 
 log = logging.getLogger(__name__)
 
+PER_ARTICLE_WEIGHT = 0.2   # of the newest batch in the moving average of seconds per article
+
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
@@ -102,6 +104,9 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._overrunning: list[asyncio.Future[Any]] = []  # extractions left running past the budget
+        # Extraction seconds per article of recent batches (moving average): what one more article
+        # adds to a batch's extraction, for batches that keep within their wait (stream.batching).
+        self.seconds_per_article = 0.0
         info = dict(getattr(self.extractor, "info", {}) or {})
         self.metrics.set_info(version=__version__, worker=self.worker, **info)
 
@@ -160,7 +165,12 @@ class Runtime:
                     results.append([])
                     rejected.append(self.reject(rec, DecodeError("extraction_error", f"{type(exc).__name__}: {exc}")))
         m = self.metrics
-        m.extraction_duration.observe(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        m.extraction_duration.observe(took)
+        if not rejected and articles:
+            per = took / len(articles)
+            self.seconds_per_article = per if not self.seconds_per_article else \
+                (1 - PER_ARTICLE_WEIGHT) * self.seconds_per_article + PER_ARTICLE_WEIGHT * per
         m.batch_size.observe(len(articles))
         for stage, total in (getattr(self.extractor, "timings", {}) or {}).items():
             delta = total - before.get(stage, 0.0)
@@ -186,6 +196,10 @@ class Runtime:
             log.error("extraction overran its %g s budget; left to finish in the background "
                       "(%d overrunning now)", budget, len(self._overrunning))
             raise ExtractionTimeout(budget) from None
+
+    def batch_extra(self, n: int) -> float:
+        """Seconds a batch of ``n`` articles takes to extract beyond a batch of one (estimated)."""
+        return max(n - 1, 0) * self.seconds_per_article
 
     @property
     def overrunning(self) -> int:

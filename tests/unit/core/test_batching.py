@@ -68,11 +68,11 @@ class Stream:
 
 
 async def _collect(stream: Stream, max_: int, within: float, *, batches: int, work: float = 0.0,
-                   on_batch=None) -> list[tuple[float, list]]:
+                   on_batch=None, extra=None) -> list[tuple[float, list]]:
     """(loop time handed out, batch) for ``batches`` batches; ``work`` seconds spent on each."""
     loop = asyncio.get_running_loop()
     out: list[tuple[float, list]] = []
-    gen = take_batches(stream, max_, within)
+    gen = take_batches(stream, max_, within, extra)
     async for batch in gen:
         out.append((loop.time(), list(batch)))
         if on_batch:
@@ -156,6 +156,23 @@ def test_a_record_that_arrives_later_shortens_nobody_s_wait_but_joins_the_batch(
     took, batch = run(go())
     assert batch == ["a", "b"]
     assert 0.4 <= took < 0.6     # due 0.4 s after "a", not 0.4 s after "b"
+
+
+def test_a_batch_stops_growing_when_its_size_would_cost_its_oldest_record_more_than_the_wait():
+    """Each record adds 0.3 s of extraction: with "a" waiting since 0 and a 1 s budget, the batch
+    is due once the 4th record (0.3 s, 3 x 0.3 s more extraction) arrives, not at 1 s."""
+    async def go():
+        s = Stream()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        s.put("a")
+        for delay, value in ((0.1, "b"), (0.2, "c"), (0.3, "d"), (0.6, "e")):
+            loop.call_later(delay, s.put, value)
+        [(t, batch)] = await _collect(s, 16, within=1.0, batches=1, extra=lambda n: (n - 1) * 0.3)
+        return t - t0, batch
+    took, batch = run(go())
+    assert batch == ["a", "b", "c", "d"]
+    assert 0.3 <= took < 0.55
 
 
 def test_a_wait_of_zero_takes_what_is_queued_at_once():
