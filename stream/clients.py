@@ -92,14 +92,18 @@ async def read_topic(
     from_beginning: bool = True,
     follow: bool = False,
     idle_timeout: float | None = None,
+    fetch_wait: float | None = None,
 ) -> AsyncIterator[Record]:
     """Every record of a topic (all partitions, no consumer group).
 
     Without ``follow`` it stops once it has read up to the end offsets seen
     at the start; with ``follow`` it keeps reading (stopping after
-    ``idle_timeout`` seconds without records, if given).
+    ``idle_timeout`` seconds without records, if given). ``fetch_wait``: the
+    longest the broker may hold a fetch (default the client's 0.5 s), for a
+    reader that timestamps what it receives.
     """
-    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False,
+    wait = {} if fetch_wait is None else {"fetch_max_wait_ms": max(1, int(fetch_wait * 1000))}
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False, **wait,
                                 fetch_max_bytes=max(settings.max_message_bytes * 2, 52_428_800),
                                 max_partition_fetch_bytes=max(settings.max_message_bytes * 2, 1_048_576))
     await _start(consumer, settings)

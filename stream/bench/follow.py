@@ -6,12 +6,9 @@ import asyncio
 import json
 import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from ..clients import end_offsets
+from ..clients import end_offsets, read_topic
 from ..config import Settings
 from ..errors import SitrepError
-from ..kafka import client_kwargs
 from ..tasks import cancel_and_wait
 from .workers import WorkerProcess
 
@@ -34,35 +31,15 @@ class AlertFollower:
         self.task: asyncio.Task | None = None
 
     async def _run(self) -> None:
-        s = self.settings
-        consumer = AIOKafkaConsumer(enable_auto_commit=False, fetch_max_wait_ms=50,
-                                    max_partition_fetch_bytes=max(s.max_message_bytes * 2, 1_048_576),
-                                    **client_kwargs(s))
-        await consumer.start()
-        try:
-            parts: set[int] = set()
-            while not parts:
-                parts = consumer.partitions_for_topic(s.alerts_topic) or set()
-                if not parts:
-                    await consumer._client.force_metadata_update()  # noqa: SLF001
-                    await asyncio.sleep(0.2)
-            tps = [TopicPartition(s.alerts_topic, p) for p in sorted(parts)]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-                now = time.time()
-                for records in batches.values():
-                    for rec in records:
-                        self.read += 1
-                        try:
-                            data = json.loads(rec.value or b"{}")
-                            self.records.append((data["id"], int(data.get("revision", 1)), data["article"]["id"],
-                                                 rec.timestamp / 1000.0, now))
-                        except (ValueError, KeyError, TypeError):
-                            continue
-        finally:
-            await consumer.stop()
+        async for rec in read_topic(self.settings, self.settings.alerts_topic, follow=True, fetch_wait=0.05):
+            now = time.time()
+            self.read += 1
+            try:
+                data = json.loads(rec.value or b"{}")
+                self.records.append((data["id"], int(data.get("revision", 1)), data["article"]["id"],
+                                     rec.timestamp, now))
+            except (ValueError, KeyError, TypeError):
+                continue
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run())
