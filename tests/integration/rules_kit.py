@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline_kit import REPO, WorkerProcess, run, wait_for
+from pipeline_kit import REPO, WorkerProcess, caught_up, create_topics, run, unique_settings, wait_for
 from stream.clients import produce_raw
 from stream.config import Settings
 from stream.kafka import client_kwargs
@@ -97,7 +97,8 @@ def alerts(settings: Settings, rule: str | None = None) -> list[dict]:
 
 
 async def _lag(settings: Settings) -> dict[tuple[str, int], tuple[int | None, int]]:
-    """(topic, partition) -> (committed offset of the group, exact end offset), for the input topics."""
+    """(topic, partition) -> (committed offset of the group, exact end offset), for the input topics
+    (what ``settle`` shows when the pipeline does not catch up)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(**client_kwargs(settings), group_id=settings.app_id, enable_auto_commit=False)
@@ -113,11 +114,6 @@ async def _lag(settings: Settings) -> dict[tuple[str, int], tuple[int | None, in
 
 def lag(settings: Settings) -> dict[tuple[str, int], tuple[int | None, int]]:
     return run(_lag(settings))
-
-
-def caught_up(settings: Settings) -> bool:
-    """Every record on the input topics is processed and its offset committed (exact end offsets)."""
-    return all(end == 0 or (done is not None and done >= end) for done, end in lag(settings).values())
 
 
 def settle(settings: Settings, worker: WorkerProcess, timeout: float = 40.0) -> None:
@@ -145,6 +141,17 @@ def write_file(path: Path, text: str) -> None:
     tmp = path.parent / f".{path.name}.tmp"
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def rules_pipeline(broker: str, directory: Path, files: dict[str, str], **overrides: Any) -> tuple[Settings, Path]:
+    """Settings with topics of their own, watching ``directory``/rules written with ``files``."""
+    rules = directory / "rules"
+    rules.mkdir()
+    for name, text in files.items():
+        write_file(rules / name, text)
+    settings = unique_settings(broker, rules_path=str(rules), **overrides)
+    create_topics(settings)
+    return settings, rules
 
 
 def cli(settings: Settings, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_kit import REPO, create_topics, run, unique_settings
-from rules_kit import cli, event, records, write_file
+from pipeline_kit import REPO, run
+from rules_kit import cli, event, records, rules_pipeline
 from stream.kafka import client_kwargs
 from stream.models import to_json
 
@@ -58,11 +58,7 @@ async def produce_at(settings, topic: str, items: list[tuple[datetime, bytes, by
 
 @pytest.fixture
 def bt_settings(broker, tmp_path: Path):
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    write_file(rules / "bt.yaml", RULES)
-    settings = unique_settings(broker.address, rules_path=str(rules))
-    create_topics(settings)
+    settings, _ = rules_pipeline(broker.address, tmp_path, {"bt.yaml": RULES})
     return settings
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_kit import WorkerProcess, create_topics, unique_settings, wait_for
-from rules_kit import ago, alerts, at_least, event, send_events, settle, write_file
+from pipeline_kit import WorkerProcess, wait_for
+from rules_kit import ago, alerts, at_least, event, rules_pipeline, send_events, settle
 from rules_kit import records as topic_records
 
 pytestmark = pytest.mark.integration
@@ -77,11 +77,7 @@ rules:
 def live(broker, tmp_path_factory):
     """One worker for the module, watching a rules directory written for these tests."""
     tmp: Path = tmp_path_factory.mktemp("live")
-    rules = tmp / "rules"
-    rules.mkdir()
-    write_file(rules / "live.yaml", RULES)
-    settings = unique_settings(broker.address, rules_path=str(rules))
-    create_topics(settings)
+    settings, _ = rules_pipeline(broker.address, tmp, {"live.yaml": RULES})
     worker = WorkerProcess(settings, tmp / "worker.log", "live").start().wait_ready()
     assert worker.metric("sitrep_rules_loaded") == 6, worker.log_tail()
     yield settings, worker

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_kit import WorkerProcess, create_topics, unique_settings, wait_for
-from rules_kit import alerts, event, send_events, settle, write_file
+from pipeline_kit import WorkerProcess, wait_for
+from rules_kit import alerts, event, rules_pipeline, send_events, settle, write_file
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +40,7 @@ def pipelines(broker, tmp_path_factory):
     made = {}
     for name, interval in (("watch", "0.5"), ("sighup", "3600")):
         tmp: Path = tmp_path_factory.mktemp(name)
-        rules = tmp / "rules"
-        rules.mkdir()
-        write_file(rules / "base.yaml", BASE)
-        settings = unique_settings(broker.address, rules_path=str(rules))
-        create_topics(settings)
+        settings, rules = rules_pipeline(broker.address, tmp, {"base.yaml": BASE})
         worker = WorkerProcess(settings, tmp / "worker.log", name,
                                extra_env={"SITREP_RULES_RELOAD_INTERVAL": interval}).start()
         made[name] = (settings, worker, rules)

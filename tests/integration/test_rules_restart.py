@@ -15,8 +15,8 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline_kit import create_topics, run, unique_settings, wait_for
-from rules_kit import ago, alerts, event, send_events, settle, write_file
+from pipeline_kit import run, wait_for
+from rules_kit import ago, alerts, event, rules_pipeline, send_events, settle
 
 pytestmark = pytest.mark.integration
 
@@ -34,11 +34,7 @@ rules:
 
 @pytest.fixture
 def restart_settings(broker, tmp_path):
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    write_file(rules / "restart.yaml", RULES)
-    settings = unique_settings(broker.address, rules_path=str(rules))
-    create_topics(settings)
+    settings, _ = rules_pipeline(broker.address, tmp_path, {"restart.yaml": RULES})
     return settings
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_kit import create_topics, unique_settings, wait_for
-from rules_kit import alerts, assigned_partitions, cli, event, records, send_events, settle, write_file
+from pipeline_kit import wait_for
+from rules_kit import alerts, assigned_partitions, cli, event, records, rules_pipeline, send_events, settle
 
 pytestmark = pytest.mark.integration
 
@@ -50,11 +50,7 @@ def locations_per_partition(actor: str, per_partition: int, skip: set[str], part
 
 @pytest.fixture
 def two_workers(broker, tmp_path: Path, start_worker):
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    write_file(rules / "troop.yaml", RULES)
-    settings = unique_settings(broker.address, rules_path=str(rules))
-    create_topics(settings)
+    settings, _ = rules_pipeline(broker.address, tmp_path, {"troop.yaml": RULES})
     workers = [start_worker(settings, wait=False, name=n) for n in ("silence-a", "silence-b")]
     for w in workers:
         w.wait_ready()
