@@ -14,6 +14,8 @@ from datetime import date
 
 from spacy.tokens import Token
 
+from .phrases import has_phrase, joined
+
 __all__ = ["ContextResult", "assess", "clause_head", "path_up"]
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
@@ -59,14 +61,9 @@ def path_up(tok: Token, limit: int = 8) -> list[Token]:
 
 
 def _phrase_in(words: list[str] | str, phrase) -> bool:
-    """Whether the phrase occurs as whole words; ``words`` may be pre-joined by ``_joined``."""
-    text = words if isinstance(words, str) else _joined(words)
-    needle = phrase if isinstance(phrase, str) else " ".join(phrase)
-    return f" {needle} " in text
-
-
-def _joined(words: list[str]) -> str:
-    return " " + " ".join(words) + " "
+    """Whether the phrase occurs as whole words; ``words`` may be pre-joined by ``joined``."""
+    text = words if isinstance(words, str) else joined(words)
+    return has_phrase(text, phrase if isinstance(phrase, str) else " ".join(phrase))
 
 
 def _lemma(t: Token) -> str:
@@ -85,7 +82,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
     ups = path_up(tok)
     sent = tok.sent
     words = [t.lower_ for t in sent]
-    words_text = _joined(words)
+    words_text = joined(words)
     near = {tok, head, *tok.children, *head.children}
     neg, hyp, fut, rep, hist = (cues.get(k, {}) for k in ("negated", "hypothetical", "future", "reported", "historical"))
 
@@ -139,7 +136,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
         if g.dep_ not in {"xcomp", "ccomp", "dobj", "pobj", "prep", "acl", "advcl", "pcomp", "relcl", "conj", "compound"}:
             break
     clause_words = [t.lower_ for t in sorted({*head.subtree}, key=lambda x: x.i)]
-    clause_text = _joined(clause_words)
+    clause_text = joined(clause_words)
     for p in hyp.get("phrases", ()):
         if _phrase_in(clause_text, p):
             res.set("hypothetical", p)
@@ -204,7 +201,7 @@ def assess(tok: Token, cues: dict, published: date | None, speech_verbs: frozens
         for c in node.children:
             if c.dep_ in {"prep", "npadvmod", "advmod", "nummod", "amod", "compound", "pobj"}:
                 local.update(c.subtree)
-    local_text = _joined([t.lower_ for t in sorted(local, key=lambda x: x.i)])
+    local_text = joined([t.lower_ for t in sorted(local, key=lambda x: x.i)])
     for p in hist.get("phrases", ()):
         if _phrase_in(local_text, p):
             res.set("historical", p)

@@ -19,6 +19,7 @@ from .context import ContextResult, assess, clause_head
 from .gazetteer import PRONOUNS, Gazetteer
 from .governors import FRAMING_TYPES, govern
 from .lexicon import Lexicon
+from .phrases import has_phrase, joined
 from .preprocess import resolve_date
 from .senses import NO_CONTEXT, Senses
 
@@ -241,11 +242,11 @@ class SentenceAnalyser:
             return None
         head = clause_head(cand.span.root)
         words = sorted({*cand.span.root.subtree, *cand.span, *head.children}, key=lambda t: t.i)
-        low = " " + " ".join(t.lower_ for t in words) + " "
+        low = joined(t.lower_ for t in words)
         for mode, cues in modes.items():
             if mode in {"default", "inner"}:
                 continue
-            if any(f" {c} " in low for c in cues):
+            if any(has_phrase(low, c) for c in cues):
                 return mode
         return modes.get("default")
 
@@ -271,7 +272,7 @@ class SentenceAnalyser:
         return round(min(0.97, max(0.05, c)), 3)
 
 
-def _moved(root: Any) -> list[Any]:
+def _moved(root: Token) -> list[Token]:
     """The trigger and what it moves: its object, passive subject, modifiers and "of" phrase
     ("deployed peacekeepers", "peacekeepers were deployed", "a peacekeeping deployment")."""
     toks = [root]

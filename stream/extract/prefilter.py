@@ -16,6 +16,7 @@ from spacy.matcher import PhraseMatcher
 
 from .lexicon import Lexicon
 from .patterns import trigger_matcher
+from .phrases import has_phrase, joined
 from .preprocess import Paragraph
 
 __all__ = ["Sentence", "Prefilter", "MAX_SENTENCE_TOKENS"]
@@ -69,7 +70,7 @@ class Prefilter:
             return True
         if any(w in words for w in lower):
             return True
-        return any((" " in w or "-" in w) and f" {w} " in joined for w in words)
+        return any((" " in w or "-" in w) and has_phrase(joined, w) for w in words)
 
     def sentences(self, paragraphs: Iterable[Paragraph]) -> list[Sentence]:
         paragraphs = list(paragraphs)
@@ -82,13 +83,13 @@ class Prefilter:
                 if not text.strip():
                     continue
                 lower = [t.lower_ for t in sent]
-                joined = (" " + " ".join(lower) + " ").replace(" - ", "-")   # "live - fire" -> "live-fire"
+                text_of_words = joined(lower)
                 has_name = any(sent.start <= s and e <= sent.end for _, s, e in names)
                 raw = [(doc.vocab.strings[m], doc[s:e].text) for m, s, e in matches
                        if sent.start <= s and e <= sent.end]
                 framed = any(tid in self.framing for tid, _ in raw)
                 hits = [(tid, text) for tid, text in raw
-                        if framed or self._plausible(tid, lower, joined, has_name)]
+                        if framed or self._plausible(tid, lower, text_of_words, has_name)]
                 start = para.start + sent.start_char
                 out.append(Sentence(
                     text=text, start=start, end=start + len(text), paragraph=para.index, caption=para.caption,

@@ -21,6 +21,7 @@ from .candidates import Candidate
 from .context import clause_head
 from .gazetteer import PRONOUNS, Gazetteer, ent_span
 from .lexicon import Lexicon, Trigger
+from .phrases import has_phrase, joined
 
 __all__ = ["Senses", "NO_CONTEXT"]
 
@@ -94,9 +95,9 @@ class Senses:
                 return t.text
         phrases = _phrases(words)
         if phrases:
-            joined = (" " + " ".join(low) + " ").replace(" - ", "-")
+            text = joined(low)
             for w in phrases:
-                if f" {w} " in joined:
+                if has_phrase(text, w):
                     return w
         return None
 
