@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_rules_options(p)
     p.add_argument("--batch-size", type=int, help="articles per extraction batch (SITREP_BATCH_SIZE, default 16)")
     p.add_argument("--batch-wait", type=float,
-                   help="longest an article waits for its batch to fill (SITREP_BATCH_WAIT, default 0.2; "
+                   help="most seconds batching may add to an article's latency (SITREP_BATCH_WAIT, default 0.2; "
                         "0: extract whatever is queued at once)")
     p.add_argument("--http-host", help="bind address of /metrics, /healthz, /readyz (SITREP_HTTP_HOST)")
     p.add_argument("--http-port", type=int, help="port of /metrics (SITREP_HTTP_PORT, default 9108; 0: any)")
