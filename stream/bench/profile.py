@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Iterable
@@ -39,7 +40,9 @@ _IDLE = re.compile(r"\bselect \(selectors\.py|\bpoll \(selectors\.py|_wait_for_t
 
 
 def available() -> str | None:
-    return shutil.which("py-spy")
+    """py-spy on PATH, or installed next to this Python (a virtualenv that is not activated)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return shutil.which("py-spy") or (str(beside) if beside.is_file() else None)
 
 
 def start(pid: int, out: Path, rate: int = 100) -> subprocess.Popen | None:
