@@ -66,6 +66,7 @@ def measure(phase: "Phase", settings: Settings, workers: list, before: list[Samp
         "name": phase.name,
         "workers": phase.workers,
         "partitions": phase.partitions,
+        "spread": phase.spread,
         "batch_size": phase.batch_size,
         "batch_wait": phase.batch_wait,
         "target_rate": phase.rate,

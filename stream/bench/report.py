@@ -52,7 +52,8 @@ def machine_line(m: dict) -> str:
 
 def _run_lines(run: dict, title: str) -> list[str]:
     lat = run["latency_s"]["record_timestamps"]
-    lines = [f"{title}: {run['workers']} worker(s), {run['partitions']} partitions, "
+    spread = {True: " (articles in turn)", False: " (by key hash)"}.get(run.get("spread"), "")
+    lines = [f"{title}: {run['workers']} worker(s), {run['partitions']} partitions{spread}, "
              f"batch {run['batch_size']} / {run['batch_wait']} s, "
              + (f"produced at {run['target_rate']:.1f}/s" if run.get("target_rate") else "as fast as possible"),
              f"  {run['articles']} articles in {run['seconds']:.1f} s: {_num(run['articles_per_s'])} articles/s, "

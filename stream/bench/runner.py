@@ -51,6 +51,7 @@ class Options:
     warmup: int = 16
     profile_dir: str | None = None
     keep_logs: bool = False
+    hash_keys: bool = False
 
     @property
     def full(self) -> bool:
@@ -195,7 +196,7 @@ async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, resul
 
     def phase(name: str, **kw) -> Phase:
         values = dict(name=name, workers=opts.workers, partitions=P, articles=opts.articles, batch_size=bs,
-                      batch_wait=bw, warmup=opts.warmup)
+                      batch_wait=bw, warmup=opts.warmup, spread=not opts.hash_keys)
         values.update(kw)
         return Phase(**values)
 

@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="articles the naive full-model baseline runs on (evenly spaced; default 120)")
     o.add_argument("--latency-seconds", type=float, default=40.0,
                    help="length of each latency run (default 40)")
+    o.add_argument("--hash-keys", action="store_true",
+                   help="partition articles by the hash of their id, as `sitrep produce` does (default: "
+                        "in turn, the same number per partition)")
     o.add_argument("--batch-size", type=int, help="SITREP_BATCH_SIZE of the workers (default 16)")
     o.add_argument("--batch-wait", type=float, help="SITREP_BATCH_WAIT of the workers (default 0.2)")
     r = p.add_argument_group("output")
@@ -81,7 +84,7 @@ def cmd_bench(args: argparse.Namespace, settings) -> int:
     opts = Options(articles=args.articles, workers=args.workers, partitions=args.partitions, rate=args.rate,
                    throughput=args.throughput, latency=args.latency, scale=args.scale, duration=args.duration, rules=args.rules_count, baselines=not args.no_baselines,
                    seed=args.seed, naive_sample=args.naive_sample, latency_seconds=args.latency_seconds,
-                   profile_dir=args.profile, keep_logs=args.keep_logs)
+                   profile_dir=args.profile, keep_logs=args.keep_logs, hash_keys=args.hash_keys)
     command = "sitrep bench" + "".join(f" {a}" for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "sitrep bench"
     result = run_bench(opts, settings, say, command=command)
     if args.json_out:  # first: the measurements survive whatever happens to the rendering
