@@ -198,8 +198,10 @@ class Runtime:
             raise ExtractionTimeout(budget) from None
 
     def batch_extra(self, n: int) -> float:
-        """Seconds a batch of ``n`` articles takes to extract beyond a batch of one (estimated)."""
-        return max(n - 1, 0) * self.seconds_per_article
+        """Seconds a batch of ``n`` articles may take to extract beyond a batch of one: (n - 1)
+        articles at the recent mean, plus one more, as articles vary in length around the mean
+        (without it, the longest tenth of batches overran the wait by up to 0.03 s at p99)."""
+        return n * self.seconds_per_article if n > 0 else 0.0
 
     @property
     def overrunning(self) -> int:

@@ -39,7 +39,8 @@ def test_the_extra_of_a_batch_follows_the_measured_seconds_per_article():
     asyncio.run(runtime.extract(_batch(4)))
     first = runtime.seconds_per_article
     assert 0.02 <= first < 0.1
-    assert runtime.batch_extra(1) == 0.0 and runtime.batch_extra(3) == 2 * first
+    # n - 1 articles more than a batch of one, and one article's margin
+    assert runtime.batch_extra(0) == 0.0 and runtime.batch_extra(1) == first and runtime.batch_extra(3) == 3 * first
     ex.per = 0.06                                             # articles got longer: the estimate follows
     for _ in range(8):
         asyncio.run(runtime.extract(_batch(2)))
