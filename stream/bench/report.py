@@ -176,7 +176,9 @@ def render_text(result: dict) -> str:
         out += ["", f"memory over {mem['duration_s'] / 60:.1f} min: max {_num(mem['max_mb'], 'MB', 0)}, "
                     f"slope {_num(mem['slope_mb_per_min'], 'MB/min')} over the second half (worst worker; "
                     f"{_num(mem.get('slope_last_80_mb_per_min'), 'MB/min')} over the last 80%)",
-                f"  {halves}"]
+                f"  {halves}",
+                f"  peak of each minute: {_num(mem.get('peak_slope_mb_per_min'), 'MB/min')} over the second half "
+                f"(growth lifts the peaks; the allocator's level changes move only the slope above)"]
     rules = result.get("rules") or {}
     if rules:
         out += ["", f"rules: {rules['rules_small']} rules {rules['us_per_event_small']:.1f} us/event, "

@@ -183,11 +183,27 @@ def _memory_summary(run: dict) -> dict:
         mid = len(series) // 2
         halves[name] = [slope([(t / 60.0, mb) for t, mb in part]) for part in (series[:mid], series[mid:])]
     second = [b for _, b in halves.values() if b is not None]
+    # RSS may alternate between two levels (the allocator returning and taking back memory), which
+    # moves a least-squares slope by where the low phases fall; growth also lifts the peaks.
+    peaks = [p for p in (_peak_slope(w.get("series") or []) for w in workers.values()) if p is not None]
     return {"duration_s": run["seconds"], "articles": run["articles"], "workers": workers,
             "max_mb": max((w["max_mb"] for w in workers.values() if w["max_mb"] is not None), default=None),
             # steady state: the second half (the first minutes fill caches and the bounded rule state)
             "slope_mb_per_min": max(second) if second else (max(slopes) if slopes else None),
-            "slope_last_80_mb_per_min": max(slopes) if slopes else None, "slope_by_half_mb_per_min": halves}
+            "slope_last_80_mb_per_min": max(slopes) if slopes else None, "slope_by_half_mb_per_min": halves,
+            "peak_slope_mb_per_min": max(peaks) if peaks else None}
+
+
+def _peak_slope(series: list) -> float | None:
+    """Slope (MB/min) of the highest RSS of each minute over the second half of the series."""
+    if not series:
+        return None
+    by_minute: dict[int, float] = {}
+    for t, mb in series:
+        by_minute[int(t // 60)] = max(mb, by_minute.get(int(t // 60), mb))
+    minutes = sorted(by_minute)
+    half = minutes[len(minutes) // 2:]
+    return slope([(m + 0.5, by_minute[m]) for m in half])
 
 
 async def _pipeline_parts(opts: Options, settings: Settings, ctx: Context, result: dict) -> None:

@@ -51,3 +51,17 @@ def test_memory_summary_takes_the_worst_worker():
     first, second = m["slope_by_half_mb_per_min"]["a"]
     assert first == pytest.approx(2.0) and second == pytest.approx(0.0)
     assert m["slope_by_half_mb_per_min"]["b"] == [None, None]
+
+
+def test_the_peak_slope_ignores_rss_alternating_between_two_levels_and_sees_growth():
+    # every 5 s for 10 min: low (220 MB) in the first part of the second half, high (240) later:
+    # the least-squares slope of that half is steep, the peaks of each minute are flat
+    two_levels = [[5.0 * i, 240.0 if (i // 6) % 2 == 0 or i > 90 else 220.0] for i in range(120)]
+    growing = [[5.0 * i, 200.0 + 0.05 * i] for i in range(120)]    # +0.6 MB/min
+    def summary(series):
+        return _memory_summary(run(10.0, {}, 1.0, 50.0, rss={"w": {"max_mb": 240.0, "slope_mb_per_min": 0.0,
+                                                                    "series": series}}))
+    levels, grows = summary(two_levels), summary(growing)
+    assert levels["slope_mb_per_min"] > 2.0 and levels["peak_slope_mb_per_min"] == pytest.approx(0.0)
+    assert grows["slope_mb_per_min"] == pytest.approx(0.6, abs=0.01)
+    assert grows["peak_slope_mb_per_min"] == pytest.approx(0.6, abs=0.01)
