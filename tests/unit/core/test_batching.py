@@ -89,14 +89,22 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
 
 
-def test_a_full_batch_is_handed_out_without_waiting():
+def first_batch(max_: int, within: float, now=(), later=(), extra=None) -> tuple[float, list]:
+    """(seconds until handed out, batch): ``now`` queued at the start, ``later`` = (delay, value)."""
     async def go():
         s = Stream()
-        s.put(*range(5))
-        t0 = asyncio.get_running_loop().time()
-        [(t, batch)] = await _collect(s, 5, within=20.0, batches=1)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        s.put(*now)
+        for delay, value in later:
+            loop.call_later(delay, s.put, value)
+        [(t, batch)] = await _collect(s, max_, within=within, batches=1, extra=extra)
         return t - t0, batch
-    took, batch = run(go())
+    return run(go())
+
+
+def test_a_full_batch_is_handed_out_without_waiting():
+    took, batch = first_batch(5, 20.0, now=range(5))
     assert batch == [0, 1, 2, 3, 4]
     assert took < 5.0            # the 20 s wait was not taken
 
@@ -111,14 +119,7 @@ def test_a_batch_holds_at_most_max_records_and_the_rest_follow_in_order():
 
 
 def test_a_lone_record_waits_its_wait_and_no_longer():
-    async def go():
-        s = Stream()
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        s.put("a")
-        [(t, batch)] = await _collect(s, 16, within=0.3, batches=1)
-        return t - t0, batch
-    took, batch = run(go())
+    took, batch = first_batch(16, 0.3, now=["a"])
     assert batch == ["a"]
     assert 0.3 <= took < 2.0
 
@@ -145,15 +146,7 @@ def test_the_deadline_runs_from_the_oldest_record_not_from_the_last_batch():
 
 
 def test_a_record_that_arrives_later_shortens_nobody_s_wait_but_joins_the_batch():
-    async def go():
-        s = Stream()
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        s.put("a")
-        loop.call_later(0.2, s.put, "b")
-        [(t, batch)] = await _collect(s, 16, within=0.4, batches=1)
-        return t - t0, batch
-    took, batch = run(go())
+    took, batch = first_batch(16, 0.4, now=["a"], later=[(0.2, "b")])
     assert batch == ["a", "b"]
     assert 0.4 <= took < 0.6     # due 0.4 s after "a", not 0.4 s after "b"
 
@@ -161,28 +154,14 @@ def test_a_record_that_arrives_later_shortens_nobody_s_wait_but_joins_the_batch(
 def test_a_batch_stops_growing_when_its_size_would_cost_its_oldest_record_more_than_the_wait():
     """Each record adds 0.3 s of extraction: with "a" waiting since 0 and a 1 s budget, the batch
     is due once the 4th record (0.3 s, 3 x 0.3 s more extraction) arrives, not at 1 s."""
-    async def go():
-        s = Stream()
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        s.put("a")
-        for delay, value in ((0.1, "b"), (0.2, "c"), (0.3, "d"), (0.6, "e")):
-            loop.call_later(delay, s.put, value)
-        [(t, batch)] = await _collect(s, 16, within=1.0, batches=1, extra=lambda n: (n - 1) * 0.3)
-        return t - t0, batch
-    took, batch = run(go())
+    took, batch = first_batch(16, 1.0, now=["a"], later=[(0.1, "b"), (0.2, "c"), (0.3, "d"), (0.6, "e")],
+                              extra=lambda n: (n - 1) * 0.3)
     assert batch == ["a", "b", "c", "d"]
     assert 0.3 <= took < 0.55
 
 
 def test_a_wait_of_zero_takes_what_is_queued_at_once():
-    async def go():
-        s = Stream()
-        s.put(*range(7))
-        t0 = asyncio.get_running_loop().time()
-        [(t, batch)] = await _collect(s, 16, within=0.0, batches=1)
-        return t - t0, batch
-    took, batch = run(go())
+    took, batch = first_batch(16, 0.0, now=range(7))
     assert batch == list(range(7))
     assert took < 1.0
 
