@@ -144,7 +144,8 @@ class Extractor:
         """Why each sentence did or did not give an event (runs the model on candidates only).
 
         The report holds spaCy spans, which must outlive any memory zone: this extractor
-        stops using zones from here on (explaining is interactive, not a worker's job)."""
+        stops using zones from here on (explaining is interactive, not a worker's job); a
+        zone still open under another call then stays open for good."""
         self.close_zone(disable=True)
         article = Article(id="explain", text=text, published_at=published_at)
         [(published, sentences)] = self._sentences([article])
@@ -181,7 +182,8 @@ class Extractor:
         finally:
             with self._zone_lock:
                 self._active -= 1
-                if self._zone is not None and self._active == 0 and self._zone_left <= 0:
+                # zone_articles 0 (explain() ran): an open zone stays open, its spans in use
+                if self._zone is not None and self._active == 0 and self._zone_left <= 0 and self.zone_articles:
                     self._close_zone()
 
     def close_zone(self, disable: bool = False) -> bool:

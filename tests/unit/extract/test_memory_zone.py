@@ -79,3 +79,17 @@ def test_explain_stops_the_zones_so_its_spans_stay_readable(zoned):
     assert zoned._zone is None
     assert "Vostrel" in explanation.render()
     assert [c.span.text for r in explanation.sentences for c in r.candidates] == ["deployed"]
+
+
+def test_explain_under_a_running_batch_leaves_that_zone_open_for_good(zoned):
+    zoned.zone_articles = ZONE                                 # the test above turned zones off
+    _between_zones(zoned)
+    zoned.extract_batch(Corpus(seed=16).articles(1))          # opens a zone
+    assert zoned._zone is not None
+    with zoned._memory_zone(ZONE):                             # a batch still running, and due
+        explanation = zoned.explain("Russia deployed troops near Morvask on Monday.")
+    assert zoned._zone is not None and zoned.zone_articles == 0   # its spans live in the zone
+    zoned.extract_batch(Corpus(seed=17).articles(ZONE))
+    assert zoned._zone is not None
+    assert "Morvask" in explanation.render()
+    assert [c.span.text for r in explanation.sentences for c in r.candidates] == ["deployed"]
