@@ -11,8 +11,8 @@ Here ``within`` is what batching may add to a record's latency, counted
 from the oldest record of the batch (the time it reached the worker), as in
 TensorFlow Serving's ``batch_timeout``. A batch is handed out when it holds
 ``max_`` records, or when its oldest record's wait so far plus what the
-batch's size adds to its processing (``extra(n)``: the caller's estimate,
-e.g. n - 1 times the recent extraction time per article) reaches
+batch's size adds to its processing (``extra(n)``: the caller's estimate;
+the worker's is n times the recent extraction time per article) reaches
 ``within``; records already queued then join it at once. So a worker under
 full load never idles between batches, a batch at partial load stops growing
 before it costs its oldest record more than ``within``, and ``within=0``

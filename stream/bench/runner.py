@@ -200,7 +200,8 @@ def _peak_slope(series: list) -> float | None:
         return None
     by_minute: dict[int, float] = {}
     for t, mb in series:
-        by_minute[int(t // 60)] = max(mb, by_minute.get(int(t // 60), mb))
+        minute = int(t // 60)
+        by_minute[minute] = max(mb, by_minute.get(minute, mb))
     minutes = sorted(by_minute)
     half = minutes[len(minutes) // 2:]
     return slope([(m + 0.5, by_minute[m]) for m in half])

@@ -280,4 +280,3 @@ def _moved(root: Token) -> list[Token]:
         if c.dep_ in {"dobj", "obj", "nsubjpass", "attr", "compound", "amod"} or (c.dep_ == "prep" and c.lower_ == "of"):
             toks.extend(c.subtree)
     return toks
-

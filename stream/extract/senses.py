@@ -253,4 +253,3 @@ class Senses:
 def _phrases(words: frozenset[str]) -> tuple[str, ...]:
     """The multi-word and hyphenated entries of a word class (the classes are few and fixed)."""
     return tuple(sorted(w for w in words if " " in w or "-" in w))
-

@@ -35,4 +35,3 @@ def test_a_stalled_partition_is_reported_with_what_the_broker_holds_there(pipeli
     assert f"{tp.topic}[{partition}]@2': [2, 3, 4]" in text       # the records the worker is not getting
     assert "stacks of a stalled worker" in text and "test_stall_report.py" in text
     assert not watch.due(40.0)                                  # reported: quiet for another period
-
